@@ -1,0 +1,38 @@
+"""The `autoformation` command: one entry point, each area owns its sub-commands.
+
+    autoformation up                      start the platform (hub, proxy, identity provider)
+    autoformation courses list|check|release
+    autoformation book build
+    autoformation images build
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sub-command -> module with a `main(argv) -> int`
+COMMANDS = {
+    "up": ("autoformation.up", "start the platform on this machine"),
+    "courses": ("autoformation.courses.command", "list, check and release the courses"),
+    "book": ("autoformation.book", "build the companion book"),
+    "images": ("autoformation.images", "build the learner container images"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="autoformation", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        parser.print_help()
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

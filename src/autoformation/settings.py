@@ -1,0 +1,246 @@
+"""The platform's settings: one YAML file, read and checked in one place.
+
+Every setting has a default here; `hub_config/settings.yaml` (or the file named by
+``AUTOFORMATION_CONFIG`` / ``--config``) overrides them. A wrong or unknown key stops
+start-up with a message naming it. Secrets never live in the file: they come from the
+environment (see `Identity.client_secret`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+#: Root of the project checkout (where hub_config/, courses/, book/ live).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "hub_config" / "settings.yaml"
+SECRET_ENV = "AUTOFORMATION_OIDC_CLIENT_SECRET"
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or has a wrong value; the message names it."""
+
+
+@dataclass
+class Platform:
+    ip: str = "127.0.0.1"
+    port: int = 8000  # where people open the platform
+    public_url: str = ""  # defaults to http://{ip}:{port}
+    hub_port: int = 8081  # the hub's internal API
+    proxy_api_port: int = 8001
+    data_dir: str = "data"  # hub database, cookie secret, learner homes, releases
+
+    def url(self) -> str:
+        return (self.public_url or f"http://{self.ip}:{self.port}").rstrip("/")
+
+
+@dataclass
+class Identity:
+    provider: str = "embedded"  # embedded | keycloak
+    url: str = ""  # Keycloak's base URL (provider: keycloak)
+    realm: str = "autoformation"
+    client_id: str = "jupyterhub"
+    realm_file: str = "hub_config/keycloak/realm-autoformation.json"
+    embedded_port: int = 8180  # where the embedded provider listens (provider: embedded)
+
+    CHOICES = {"provider": ("embedded", "keycloak")}
+
+    def base_url(self, platform: Platform) -> str:
+        if self.provider == "embedded":
+            return f"http://{platform.ip}:{self.embedded_port}"
+        return self.url.rstrip("/")
+
+    def issuer(self, platform: Platform) -> str:
+        return f"{self.base_url(platform)}/realms/{self.realm}"
+
+
+@dataclass
+class Groups:
+    """Keycloak group names (as emitted in the `groups` claim) for each kind of user."""
+
+    learners: str = "learners"
+    trainers: str = "trainers"
+    admins: str = "admins"
+
+
+@dataclass
+class Spawner:
+    backend: str = "local"  # local | kubernetes | docker
+    cpu_guarantee: float = 0.5
+    cpu_limit: float = 2.0
+    mem_guarantee: str = "512M"
+    mem_limit: str = "2G"
+    start_timeout: int = 120
+    default_url: str = "/lab"
+
+    CHOICES = {"backend": ("local", "kubernetes", "docker")}
+
+
+@dataclass
+class Kubernetes:
+    namespace: str = "autoformation"
+    image_registry: str = "registry.example.org/autoformation"
+    storage_capacity: str = "2Gi"
+    storage_class: str = ""  # empty: the cluster's default class
+    uid: int = 1000
+    gid: int = 100
+
+
+@dataclass
+class Culler:
+    enabled: bool = True
+    timeout: int = 3600  # seconds of inactivity before a server is stopped (data is kept)
+
+
+@dataclass
+class Courses:
+    source_dir: str = "courses"  # nbgrader source notebooks and course.yaml files
+    version: str = "2026.11"  # tag of the course images and of released material
+
+
+@dataclass
+class Settings:
+    platform: Platform = field(default_factory=Platform)
+    identity: Identity = field(default_factory=Identity)
+    groups: Groups = field(default_factory=Groups)
+    spawner: Spawner = field(default_factory=Spawner)
+    kubernetes: Kubernetes = field(default_factory=Kubernetes)
+    culler: Culler = field(default_factory=Culler)
+    courses: Courses = field(default_factory=Courses)
+    source: str = ""  # the file these settings were read from (informative)
+
+    # Paths, resolved against the project root when relative.
+    def path(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (PROJECT_ROOT / p)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path(self.platform.data_dir)
+
+    @property
+    def homes_dir(self) -> Path:
+        return self.data_dir / "homes"
+
+    @property
+    def release_dir(self) -> Path:
+        """Learner versions of the courses, as `autoformation courses release` writes them."""
+        return self.data_dir / "release"
+
+    @property
+    def courses_dir(self) -> Path:
+        return self.path(self.courses.source_dir)
+
+    @property
+    def realm_file(self) -> Path:
+        return self.path(self.identity.realm_file)
+
+    def client_secret(self) -> str:
+        """The OIDC client secret: from the environment, or generated once for the embedded provider."""
+        secret = os.environ.get(SECRET_ENV, "")
+        if secret:
+            return secret
+        if self.identity.provider == "embedded":
+            return _file_secret(self.data_dir / "oidc_client_secret")
+        raise SettingsError(
+            f"identity.provider is 'keycloak' but {SECRET_ENV} is not set: "
+            "export the Keycloak client's secret in that variable"
+        )
+
+
+def _file_secret(path: Path) -> str:
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _coerce(name: str, typ: Any, value: Any) -> Any:
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+    elif typ is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif typ is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif typ is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    raise SettingsError(f"setting '{name}' must be a {typ.__name__}, got {value!r}")
+
+
+def _build(cls: type, values: Any, prefix: str) -> Any:
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise SettingsError(f"setting '{prefix}' must be a mapping, got {values!r}")
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names - {"source"})
+    if unknown:
+        known = ", ".join(sorted(names - {"source"}))
+        raise SettingsError(f"unknown setting '{prefix}{unknown[0]}' (known here: {known})")
+    kwargs = {}
+    for name, value in values.items():
+        typ = hints[name]
+        full = f"{prefix}{name}"
+        if dataclasses.is_dataclass(typ):
+            kwargs[name] = _build(typ, value, full + ".")
+        else:
+            kwargs[name] = _coerce(full, typ, value)
+            choices = getattr(cls, "CHOICES", {}).get(name)
+            if choices and kwargs[name] not in choices:
+                raise SettingsError(
+                    f"setting '{full}' must be one of {', '.join(choices)}, got {value!r}"
+                )
+    return cls(**kwargs)
+
+
+def _check(settings: Settings) -> None:
+    ports = {
+        "platform.port": settings.platform.port,
+        "platform.hub_port": settings.platform.hub_port,
+        "platform.proxy_api_port": settings.platform.proxy_api_port,
+    }
+    if settings.identity.provider == "embedded":
+        ports["identity.embedded_port"] = settings.identity.embedded_port
+    for name, port in ports.items():
+        if not 0 < port < 65536:
+            raise SettingsError(f"setting '{name}' must be a port number (1-65535), got {port}")
+    seen: dict[int, str] = {}
+    for name, port in ports.items():
+        if port in seen:
+            raise SettingsError(f"settings '{seen[port]}' and '{name}' use the same port {port}")
+        seen[port] = name
+    if settings.identity.provider == "keycloak" and not settings.identity.url:
+        raise SettingsError("setting 'identity.url' is required when identity.provider is 'keycloak'")
+    if settings.identity.provider == "embedded" and not settings.realm_file.is_file():
+        raise SettingsError(f"setting 'identity.realm_file': no such file {settings.realm_file}")
+    names = [settings.groups.learners, settings.groups.trainers, settings.groups.admins]
+    if any(not n for n in names) or len(set(names)) != 3:
+        raise SettingsError("settings 'groups.*' must be three different, non-empty group names")
+
+
+def load(path: str | os.PathLike | None = None) -> Settings:
+    """Read the settings file (default: $AUTOFORMATION_CONFIG or hub_config/settings.yaml)."""
+    path = Path(path or os.environ.get("AUTOFORMATION_CONFIG") or DEFAULT_SETTINGS_FILE)
+    if not path.is_file():
+        raise SettingsError(f"settings file not found: {path}")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise SettingsError(f"settings file {path} is not valid YAML: {err}") from None
+    settings = _build(Settings, values, "")
+    settings.source = str(path)
+    _check(settings)
+    return settings
