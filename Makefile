@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make up` starts the platform, `make test` passes the tests.
+# Each installs what it needs: the Python environment (.venv), the Node parts (node_modules),
+# and, for the tests, the Debian packages they drive (chromium, ...).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+REQUIREMENTS := $(wildcard images/*/requirements.txt)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Debian packages the tests need: a browser for the end-to-end tests, PostgreSQL for the gradebook tests.
+TEST_DEBS := chromium
+PYTEST_ARGS ?=
+
+.PHONY: up test install lint system-deps clean
+
+$(VENV)/.installed: pyproject.toml $(REQUIREMENTS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The project, and exactly the learner images' requirements (what the courses are proven with).
+	$(PY) -m pip install --quiet -e '.[test]' $(addprefix -r ,$(REQUIREMENTS))
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+up: install
+	$(VENV)/bin/autoformation up
+
+system-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+test: install system-deps lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules data build test-artifacts

@@ -1,0 +1,106 @@
+"""`autoformation up`: start the whole platform on this machine, stop it all on Ctrl-C.
+
+Starts the embedded identity provider (unless a real Keycloak is configured) and JupyterHub,
+which starts its proxy and, on demand, the learners' servers. Logs go to DATA/logs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from . import identity
+from .settings import PROJECT_ROOT, Settings, SettingsError, load
+
+HUB_CONFIG = PROJECT_ROOT / "hub_config" / "jupyterhub_config.py"
+
+
+def _release_courses(settings: Settings) -> None:
+    from .courses.command import main as courses_main
+
+    if courses_main(["release", "--config", settings.source]) != 0:
+        raise SettingsError("releasing the courses failed (see above); fix the course or use --skip-release")
+
+
+def _wait_for_hub(url: str, hub: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if hub.poll() is not None:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+            raise SettingsError(f"JupyterHub stopped at start-up (exit code {hub.returncode}):\n{tail}")
+        try:
+            with urllib.request.urlopen(f"{url}/hub/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SettingsError(f"JupyterHub did not answer at {url} within {timeout:.0f} s; see {log}")
+
+
+def _stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)  # JupyterHub then stops the learners' servers and its proxy
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _banner(settings: Settings) -> str:
+    lines = ["", f"  Autoformation is up: {settings.platform.url()}", ""]
+    if settings.identity.provider == "embedded":
+        lines.append("  Demo accounts (embedded identity provider):")
+        for user, password, groups in identity.demo_accounts(settings.realm_file):
+            lines.append(f"    {user:<8} password {password:<10} groups: {', '.join(groups) or '-'}")
+    else:
+        lines.append(f"  Sign-in: Keycloak at {settings.identity.issuer(settings.platform)}")
+    lines += ["", f"  Logs: {settings.data_dir / 'logs'}", "  Stop with Ctrl-C.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autoformation up", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="settings file (default: hub_config/settings.yaml)")
+    parser.add_argument("--skip-release", action="store_true", help="do not release the courses first")
+    args = parser.parse_args(argv)
+    provider = hub = None
+    try:
+        settings = load(args.config)
+        logs = settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        if not args.skip_release:
+            _release_courses(settings)
+        # Ctrl-C and `kill` both end in the `finally` below, which stops what we started.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        if settings.identity.provider == "embedded":
+            provider = identity.start_embedded(settings, (logs / "identity.log").open("ab"))
+        hub_log = logs / "jupyterhub.log"
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)],
+            cwd=settings.data_dir,
+            env=dict(os.environ, AUTOFORMATION_CONFIG=str(Path(settings.source).resolve())),
+            stdout=hub_log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _wait_for_hub(settings.platform.url(), hub, hub_log)
+        print(_banner(settings), flush=True)
+        hub.wait()
+        print(f"JupyterHub stopped (exit code {hub.returncode}); see {hub_log}", file=sys.stderr)
+        return hub.returncode or 1
+    except SettingsError as err:
+        print(f"autoformation up: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        _stop(hub)
+        _stop(provider, timeout=5)

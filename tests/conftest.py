@@ -1,0 +1,189 @@
+"""Shared fixtures: a real platform (`autoformation up`) on free loopback ports, and a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+REALM = ROOT / "hub_config" / "keycloak" / "realm-autoformation.json"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "formation"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Platform:
+    """A running platform, started the way a user starts it: `autoformation up --config FILE`."""
+
+    url: str
+    root: Path  # tmp folder with settings.yaml, realm.json, data/
+    settings_file: Path
+    realm_file: Path
+    data_dir: Path
+    proc: subprocess.Popen
+    log: Path
+
+    def hub_db(self):
+        return sqlite3.connect(f"file:{self.data_dir / 'jupyterhub.sqlite'}?mode=ro", uri=True)
+
+    def hub_users(self) -> set[str]:
+        with self.hub_db() as db:
+            return {name for (name,) in db.execute("select name from users")}
+
+    def hub_groups_of(self, username: str) -> set[str]:
+        with self.hub_db() as db:
+            rows = db.execute(
+                "select g.name from groups g join user_group_map m on m.group_id = g.id "
+                "join users u on u.id = m.user_id where u.name = ?",
+                (username,),
+            )
+            return {name for (name,) in rows}
+
+    def is_admin(self, username: str) -> bool:
+        with self.hub_db() as db:
+            row = db.execute("select admin from users where name = ?", (username,)).fetchone()
+            return bool(row and row[0])
+
+    def set_realm_groups(self, username: str, groups: list[str]) -> None:
+        """Change a user's groups in the identity provider (as an admin would in Keycloak)."""
+        realm = json.loads(self.realm_file.read_text())
+        for user in realm["users"]:
+            if user["username"] == username:
+                user["groups"] = [f"/{g}" for g in groups]
+        self.realm_file.write_text(json.dumps(realm, indent=1))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def write_settings(root: Path, **sections) -> Path:
+    """A settings file on free ports in `root`, with a copy of the realm export the test may edit."""
+    realm_file = root / "realm.json"
+    if not realm_file.exists():
+        shutil.copy(REALM, realm_file)
+    port = free_port()
+    values = {
+        "platform": {
+            "port": port,
+            "hub_port": free_port(),
+            "proxy_api_port": free_port(),
+            "data_dir": str(root / "data"),
+        },
+        "identity": {"provider": "embedded", "realm_file": str(realm_file), "embedded_port": free_port()},
+        "culler": {"enabled": False},
+    }
+    for section, overrides in sections.items():
+        values.setdefault(section, {}).update(overrides)
+    path = root / "settings.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+def start_platform(root: Path, release_from: Path | None = None, **sections) -> Platform:
+    settings_file = write_settings(root, **sections)
+    values = yaml.safe_load(settings_file.read_text())
+    data_dir = Path(values["platform"]["data_dir"])
+    if release_from is not None:
+        shutil.copytree(release_from, data_dir / "release", dirs_exist_ok=True)
+    log = root / "up.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autoformation.cli", "up", "--config", str(settings_file), "--skip-release"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{values['platform']['port']}"
+    platform = Platform(url, root, settings_file, root / "realm.json", data_dir, proc, log)
+    deadline = time.monotonic() + 90
+    while "Autoformation is up" not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            platform.stop()
+            pytest.fail(f"the platform did not start:\n{log.read_text()}")
+        time.sleep(0.3)
+    return platform
+
+
+def http_status(url: str, **headers) -> int:
+    req = urllib.request.Request(url, headers=headers)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-dev-shm-usage", "--disable-quic",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, platform: Platform, username: str, password: str = PASSWORD, next_url: str = "") -> None:
+    """Sign in through the hub's login page and the identity provider's form, as a person does."""
+    page.goto(f"{platform.url}/hub/login" + (f"?next={next_url}" if next_url else ""))
+    page.click("#sign-in")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#kc-login")
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
