@@ -105,7 +105,7 @@ def write_settings(root: Path, **sections) -> Path:
     return path
 
 
-def start_platform(root: Path, release_from: Path | None = None, **sections) -> Platform:
+def start_platform(root: Path, release_from: Path | None = None, env: dict | None = None, **sections) -> Platform:
     settings_file = write_settings(root, **sections)
     values = yaml.safe_load(settings_file.read_text())
     data_dir = Path(values["platform"]["data_dir"])
@@ -117,6 +117,7 @@ def start_platform(root: Path, release_from: Path | None = None, **sections) -> 
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{values['platform']['port']}"
     platform = Platform(url, root, settings_file, root / "realm.json", data_dir, proc, log)

@@ -183,7 +183,7 @@ def _build(cls: type, values: Any, prefix: str) -> Any:
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise SettingsError(f"setting '{prefix}' must be a mapping, got {values!r}")
+        raise SettingsError(f"setting '{prefix.rstrip('.') or 'file'}' must be a mapping, got {values!r}")
     hints = get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names - {"source"})
