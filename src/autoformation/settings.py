@@ -104,6 +104,20 @@ class Courses:
 
 
 @dataclass
+class Grading:
+    """The grading service and the sandbox learner code runs in while it is graded."""
+
+    port: int = 8090  # the service's own port on loopback (reached through the proxy)
+    db_url: str = ""  # progress and submissions; default SQLite in DATA/grading, or postgresql+psycopg2://...
+    workers: int = 0  # parallel gradings; 0: one per core (more makes correct answers time out)
+    cell_timeout: int = 30  # seconds per cell
+    timeout: int = 300  # seconds of wall clock per notebook
+    memory_mb: int = 2048  # address space of the graded kernel
+    cpu_seconds: int = 120  # CPU time of the graded kernel
+    max_output_kb: int = 1024  # outputs kept per cell
+
+
+@dataclass
 class Settings:
     platform: Platform = field(default_factory=Platform)
     identity: Identity = field(default_factory=Identity)
@@ -112,6 +126,7 @@ class Settings:
     kubernetes: Kubernetes = field(default_factory=Kubernetes)
     culler: Culler = field(default_factory=Culler)
     courses: Courses = field(default_factory=Courses)
+    grading: Grading = field(default_factory=Grading)
     source: str = ""  # the file these settings were read from (informative)
 
     # Paths, resolved against the project root when relative.
@@ -135,6 +150,14 @@ class Settings:
     @property
     def courses_dir(self) -> Path:
         return self.path(self.courses.source_dir)
+
+    @property
+    def grading_dir(self) -> Path:
+        """The grading service's own files (gradebooks, submissions, feedback): never visible to learners."""
+        return self.data_dir / "grading"
+
+    def grading_db_url(self) -> str:
+        return self.grading.db_url or f"sqlite:///{self.grading_dir / 'grading.sqlite'}"
 
     @property
     def realm_file(self) -> Path:
@@ -211,6 +234,7 @@ def _check(settings: Settings) -> None:
         "platform.port": settings.platform.port,
         "platform.hub_port": settings.platform.hub_port,
         "platform.proxy_api_port": settings.platform.proxy_api_port,
+        "grading.port": settings.grading.port,
     }
     if settings.identity.provider == "embedded":
         ports["identity.embedded_port"] = settings.identity.embedded_port
