@@ -4,6 +4,7 @@
     autoformation courses list|check|release
     autoformation book build
     autoformation images build
+    autoformation submit NOTEBOOK         (learners, in their environment)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ COMMANDS = {
     "courses": ("autoformation.courses.command", "list, check and release the courses"),
     "book": ("autoformation.book", "build the companion book"),
     "images": ("autoformation.images", "build the learner container images"),
+    "submit": ("autoformation.learner", "send a notebook to be graded (from a learner's environment)"),
 }
 
 

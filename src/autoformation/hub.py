@@ -7,31 +7,81 @@ network, database and proxy, and its own idle culler).
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 from . import auth
-from .catalogue import load_catalogue
+from .catalogue import Course, load_catalogue
 from .settings import PROJECT_ROOT, Settings, SettingsError, load
 from .spawners import configure_spawner
 
 TEMPLATES = Path(__file__).parent / "templates"
 PROXY = PROJECT_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+GRADING = "grading"
 
 
 def configure(c, settings: Settings | None = None, standalone: bool = True) -> Settings:
     settings = settings or load()
     courses = load_catalogue(settings.courses_dir)
+    services, roles = [], []
     if standalone:
-        _configure_standalone(c, settings)
+        _configure_standalone(c, settings, services, roles)
     auth.configure_auth(c, settings)
     configure_spawner(c, settings, courses)
+    _configure_grading(c, settings, services, roles)
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = roles
     c.JupyterHub.template_paths = [str(TEMPLATES)]
-    c.JupyterHub.template_vars = {"courses": courses, "platform_name": "Autoformation"}
+    c.JupyterHub.template_vars = {
+        "courses": courses,
+        "catalogue": functools.partial(_catalogue, settings, courses),
+        "grading_url": f"/services/{GRADING}/",
+    }
     return settings
 
 
-def _configure_standalone(c, settings: Settings) -> None:
+@functools.cache
+def _store(url: str):
+    from .grading.store import Store
+
+    return Store(url)
+
+
+def _catalogue(settings: Settings, courses: list[Course], user) -> list:
+    """The home page's course cards, with this learner's progress (rendered by the hub)."""
+    from .progress import learner_progress
+
+    if user is None:
+        return []
+    return learner_progress(_store(settings.grading_db_url()), courses, user.name)
+
+
+def _configure_grading(c, settings: Settings, services: list, roles: list) -> None:
+    services.append({
+        "name": GRADING,
+        "url": f"http://127.0.0.1:{settings.grading.port}",
+        "command": [sys.executable, "-m", "autoformation.grading.service"],
+        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+        "oauth_no_confirm": True,
+        "display": False,
+    })
+    roles += [
+        # Every signed-in user (only the allowed groups get in) may use the grading service, as themselves.
+        {"name": "user", "scopes": ["self", f"access:services!service={GRADING}"]},
+        # The service fetches notebooks from learners' servers when they press "Soumettre".
+        {"name": GRADING, "services": [GRADING], "scopes": ["access:servers", "read:users:name", "read:users:groups"]},
+    ]
+    # The learner's server token can submit to the grading service (`autoformation submit`).
+    c.Spawner.server_token_scopes = [
+        "users:activity!user", "access:servers!server", f"access:services!service={GRADING}",
+    ]
+    c.Spawner.environment = {
+        "AUTOFORMATION_GRADING_URL": f"http://127.0.0.1:{settings.grading.port}/services/{GRADING}/",
+    }
+
+
+def _configure_standalone(c, settings: Settings, services: list, roles: list) -> None:
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
     platform = settings.platform
@@ -47,19 +97,12 @@ def _configure_standalone(c, settings: Settings) -> None:
     c.ConfigurableHTTPProxy.command = [str(PROXY)]
     c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
     if settings.culler.enabled:
-        c.JupyterHub.services = [
-            {
-                "name": "idle-culler",
-                "command": [
-                    sys.executable, "-m", "jupyterhub_idle_culler",
-                    f"--timeout={settings.culler.timeout}",
-                ],
-            }
-        ]
-        c.JupyterHub.load_roles = [
-            {
-                "name": "idle-culler",
-                "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-                "services": ["idle-culler"],
-            }
-        ]
+        services.append({
+            "name": "idle-culler",
+            "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={settings.culler.timeout}"],
+        })
+        roles.append({
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        })

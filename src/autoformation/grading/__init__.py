@@ -1,0 +1,1 @@
+"""Grading: submissions, sandboxed nbgrader autograding, feedback (a JupyterHub service)."""

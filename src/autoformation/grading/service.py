@@ -1,0 +1,340 @@
+"""The grading service: a JupyterHub service (HubOAuth + RBAC scopes) at /services/grading/.
+
+Learners submit notebooks (from JupyterLab, their "Ma progression" page or `autoformation submit`),
+a bounded pool of workers grades them in the sandbox from the persistent queue, and learners read
+their feedback and progress. Everyone reads and submits as themselves only.
+
+Run by the hub as a managed service: `python -m autoformation.grading.service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpserver import HTTPServer
+
+from .. import charts, progress
+from ..catalogue import Course, load_catalogue
+from ..settings import Settings, load
+from .store import DONE, NewResult, Store, Submission
+
+log = logging.getLogger("autoformation.grading")
+MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:"
+
+
+class Grader:
+    """The queue's workers: at most one grading per core (more makes correct answers time out)."""
+
+    def __init__(self, settings: Settings, store: Store, courses: dict[str, Course]):
+        self.settings, self.store, self.courses = settings, store, courses
+        self.workers = settings.grading.workers or os.cpu_count() or 1
+        self.wakeup = asyncio.Event()
+
+    def grade(self, sub: Submission) -> NewResult:
+        from .autograde import Limits, grade_submission
+        from .gradebook import gradebook_url, prepare_gradebook
+
+        course = self.courses[sub.course]
+        url = gradebook_url(self.settings, course.id)
+        prepare_gradebook(course, url)
+        hide = [self.settings.data_dir, self.settings.courses_dir]
+        result = grade_submission(
+            course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings), hide
+        )
+        return NewResult(
+            result.status, result.message, result.score, result.max_score, result.feedback_html,
+            [(c.grade_id, c.points, c.max_points) for c in result.cells], result.retryable,
+        )
+
+    async def work(self) -> None:
+        while True:
+            sub = await asyncio.to_thread(self.store.claim)
+            if sub is None:
+                self.wakeup.clear()
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=2)
+                except TimeoutError:
+                    pass
+                continue
+            log.info("grading submission %s (%s/%s/%s by %s)", sub.id, sub.course, sub.assignment, sub.notebook,
+                     sub.user)
+            try:
+                result = await asyncio.to_thread(self.grade, sub)
+            except Exception:
+                log.exception("grading submission %s failed", sub.id)
+                result = NewResult(
+                    "crashed", "La correction automatique a rencontré une erreur de la plateforme. "
+                    "Votre travail est conservé : soumettez-le à nouveau un peu plus tard.", 0, 0, "", [],
+                )
+            if result.retryable and sub.attempts < 2:
+                # A timeout may come from a loaded machine: one more try before it counts.
+                log.info("submission %s timed out; queued again", sub.id)
+                await asyncio.to_thread(self.store.requeue, sub.id)
+                continue
+            await asyncio.to_thread(self.store.finish, sub.id, result)
+            log.info("submission %s: %s %s/%s", sub.id, result.result, result.score, result.max_score)
+
+    def start(self) -> list[asyncio.Task]:
+        recovered = self.store.recover()
+        if recovered:
+            log.info("%d submission(s) interrupted by the last stop are queued again", recovered)
+        return [asyncio.ensure_future(self.work()) for _ in range(self.workers)]
+
+
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    @property
+    def app(self) -> GradingService:
+        return self.settings["service"]
+
+    def render_page(self, template: str, **ns) -> None:
+        user = self.current_user
+        self.finish(
+            TEMPLATES.get_template(template).render(
+                user=user, prefix=self.app.prefix, hub=self.app.hub_prefix, xsrf=self.xsrf_token.decode(), **ns
+            )
+        )
+
+    def check_self(self, name: str) -> None:
+        if self.current_user["name"] != name:
+            raise web.HTTPError(403, "Vous ne pouvez consulter que votre propre travail.")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        reason = self._reason
+        exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            reason = exc.log_message
+        if self.request.path.startswith(self.app.prefix + "api/"):
+            self.finish({"status": status_code, "message": reason})
+        else:
+            self.finish(TEMPLATES.get_template("error.html").render(
+                status=status_code, message=reason, prefix=self.app.prefix, hub=self.app.hub_prefix, user=None
+            ))
+
+    def submission_or_404(self, sub_id: str) -> Submission:
+        sub = self.app.store.get(int(sub_id))
+        if sub is None:
+            raise web.HTTPError(404, "Soumission introuvable.")
+        self.check_self(sub.user)
+        return sub
+
+    def enqueue(self, course_id: str, assignment_id: str, notebook: str, content: bytes) -> int:
+        course = self.app.courses.get(course_id)
+        assignment = next((a for a in course.assignments if a.id == assignment_id), None) if course else None
+        if assignment is None or notebook not in {p.name for p in assignment.notebooks}:
+            raise web.HTTPError(400, f"Aucun exercice « {course_id}/{assignment_id}/{notebook} » dans le catalogue.")
+        if len(content) > MAX_NOTEBOOK_BYTES:
+            raise web.HTTPError(413, "Ce notebook dépasse 5 Mo : effacez les sorties volumineuses puis soumettez.")
+        sub_id = self.app.store.submit(
+            self.current_user["name"], course_id, assignment_id, notebook, content, self.app.settings.courses.version
+        )
+        self.app.grader.wakeup.set()
+        return sub_id
+
+
+class ProgressPage(BaseHandler):
+    @web.authenticated
+    def get(self):
+        name = self.current_user["name"]
+        courses = progress.learner_progress(self.app.store, list(self.app.courses.values()), name)
+        chart = charts.horizontal_bars(
+            [(cp.course.title, cp.percent, cp.status) for cp in courses], "Exercices réussis par cours"
+        )
+        pending = [s for s in self.app.store.submissions(user=name) if s.status != DONE]
+        self.render_page("progression.html", courses=courses, chart=chart, labels=progress.LABELS, pending=pending)
+
+
+class StartCourse(BaseHandler):
+    """Commencer / Reprendre: start the learner's server for this course and open the next notebook."""
+
+    @web.authenticated
+    def get(self, course_id: str):
+        course = self.app.courses.get(course_id)
+        if course is None:
+            raise web.HTTPError(404, f"Le cours « {course_id} » n'existe pas.")
+        name = self.current_user["name"]
+        cp = progress.course_progress(course, self.app.store.submissions(user=name, course=course_id))
+        target = cp.next_notebook or cp.notebooks[0]
+        lab = f"{self.app.hub_prefix}user-redirect/lab/tree/{quote(target.path)}"
+        self.redirect(f"{self.app.hub_prefix}spawn/{quote(name)}?profile={quote(course_id)}&next={quote(lab)}")
+
+
+class Feedback(BaseHandler):
+    @web.authenticated
+    def get(self, sub_id: str):
+        sub = self.submission_or_404(sub_id)
+        if sub.status != DONE:
+            self.render_page("pending.html", sub=sub)
+            return
+        if not sub.feedback_html:
+            self.render_page("result.html", sub=sub)
+            return
+        # Learner outputs are untrusted HTML: no scripts, no requests, an origin of its own.
+        self.set_header("Content-Security-Policy", FEEDBACK_CSP)
+        self.finish(sub.feedback_html)
+
+
+class SubmitFromServer(BaseHandler):
+    """The "Soumettre" button of the progression page: fetch the notebook from the learner's server."""
+
+    @web.authenticated
+    async def post(self):
+        name = self.current_user["name"]
+        path = self.get_body_argument("path")
+        parts = path.split("/")
+        if len(parts) != 3:
+            raise web.HTTPError(400, "Chemin de notebook inattendu.")
+        url = f"{self.app.public_url}/user/{quote(name)}/api/contents/{quote(path)}?content=1&type=notebook"
+        try:
+            response = await AsyncHTTPClient().fetch(
+                url, headers={"Authorization": f"token {self.app.hub_auth.api_token}"}, request_timeout=20
+            )
+        except HTTPClientError as err:
+            if err.code == 404:
+                raise web.HTTPError(404, f"Le notebook {path} est introuvable dans votre espace.") from None
+            raise web.HTTPError(
+                409, "Votre environnement n'est pas démarré : ouvrez le cours, puis soumettez à nouveau."
+            ) from None
+        except OSError:
+            raise web.HTTPError(409, "Votre environnement ne répond pas : ouvrez le cours, puis réessayez.") from None
+        model = json.loads(response.body)
+        content = json.dumps(model["content"]).encode()
+        sub_id = self.enqueue(*parts, content)
+        self.redirect(f"{self.app.prefix}soumissions/{sub_id}")
+
+
+class SubmissionPage(BaseHandler):
+    @web.authenticated
+    def get(self, sub_id: str):
+        sub = self.submission_or_404(sub_id)
+        self.render_page("pending.html" if sub.status != DONE else "result.html", sub=sub)
+
+
+# --- JSON API (token or cookie) -------------------------------------------------------------------
+def submission_json(sub: Submission, prefix: str) -> dict:
+    return {
+        "id": sub.id, "user": sub.user, "course": sub.course, "assignment": sub.assignment,
+        "notebook": sub.notebook, "status": sub.status, "result": sub.result, "message": sub.message,
+        "score": sub.score, "max_score": sub.max_score,
+        "exercises": [{"grade_id": e.grade_id, "points": e.points, "max_points": e.max_points} for e in sub.exercises],
+        "feedback_url": f"{prefix}feedback/{sub.id}" if sub.status == DONE else None,
+        "created_at": sub.created_at.isoformat() + "Z",
+    }
+
+
+class SubmissionsAPI(BaseHandler):
+    @web.authenticated
+    def post(self):
+        try:
+            body = json.loads(self.request.body)
+            course, assignment, notebook = body["course"], body["assignment"], body["notebook"]
+            content = json.dumps(body["content"]).encode() if isinstance(body["content"], dict) else body["content"]
+            if isinstance(content, str):
+                content = content.encode()
+        except (ValueError, KeyError, TypeError):
+            raise web.HTTPError(400, "Attendu : JSON {course, assignment, notebook, content}.") from None
+        sub_id = self.enqueue(course, assignment, notebook, content)
+        self.set_status(202)
+        self.finish({"id": sub_id, "status": "queued", "url": f"{self.app.prefix}api/submissions/{sub_id}"})
+
+    @web.authenticated
+    def get(self):
+        subs = self.app.store.submissions(user=self.current_user["name"])
+        self.finish({"submissions": [submission_json(s, self.app.prefix) for s in subs]})
+
+
+class SubmissionAPI(BaseHandler):
+    @web.authenticated
+    def get(self, sub_id: str):
+        self.finish(submission_json(self.submission_or_404(sub_id), self.app.prefix))
+
+
+class ProgressAPI(BaseHandler):
+    @web.authenticated
+    def get(self, name: str | None = None):
+        name = name or self.current_user["name"]
+        self.check_self(name)
+        courses = progress.learner_progress(self.app.store, list(self.app.courses.values()), name)
+        self.finish({
+            "user": name,
+            "courses": [
+                {
+                    "course": cp.course.id, "status": cp.status, "percent": cp.percent,
+                    "notebooks": [
+                        {
+                            "path": nb.path, "status": nb.status, "score": nb.score, "max_score": nb.max_score,
+                            "exercises": [
+                                {"grade_id": e.grade_id, "status": e.status, "points": e.points,
+                                 "max_points": e.max_points, "manual": e.manual}
+                                for e in nb.exercises
+                            ],
+                        }
+                        for nb in cp.notebooks
+                    ],
+                }
+                for cp in courses
+            ],
+        })
+
+
+class GradingService:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grading/")
+        self.hub_prefix = "/hub/"
+        self.public_url = settings.platform.url()
+        self.store = Store(settings.grading_db_url())
+        self.courses = {c.id: c for c in load_catalogue(settings.courses_dir)}
+        self.grader = Grader(settings, self.store, self.courses)
+        self.hub_auth = HubOAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
+
+    def app(self) -> web.Application:
+        p = self.prefix
+        routes = [
+            (p, web.RedirectHandler, {"url": p + "progression"}),
+            (p + "progression", ProgressPage),
+            (p + r"cours/([\w-]+)", StartCourse),
+            (p + r"feedback/(\d+)", Feedback),
+            (p + r"soumissions/(\d+)", SubmissionPage),
+            (p + "soumettre", SubmitFromServer),
+            (p + "api/submissions", SubmissionsAPI),
+            (p + r"api/submissions/(\d+)", SubmissionAPI),
+            (p + "api/progress", ProgressAPI),
+            (p + r"api/progress/([^/]+)", ProgressAPI),
+            (p + "oauth_callback", HubOAuthCallbackHandler),
+        ]
+        return web.Application(
+            routes, service=self, hub_auth=self.hub_auth, cookie_secret=secrets.token_bytes(32),
+        )
+
+
+async def serve(settings: Settings) -> None:
+    service = GradingService(settings)
+    server = HTTPServer(service.app(), xheaders=True)
+    server.listen(settings.grading.port, "127.0.0.1")
+    log.info("grading service on 127.0.0.1:%d%s, %d worker(s)", settings.grading.port, service.prefix,
+             service.grader.workers)
+    tasks = service.grader.start()
+    await asyncio.gather(*tasks)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s grading] %(message)s")
+    asyncio.run(serve(load()))
+
+
+if __name__ == "__main__":
+    main()

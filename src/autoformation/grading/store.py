@@ -1,0 +1,170 @@
+"""Submissions, their grading results and the queue, in one SQL database (SQLite or PostgreSQL).
+
+The queue is the `submission` table itself: a submission is `queued` until a worker claims it
+(`grading`), then `done` with its result written in the same transaction. A service killed while
+grading leaves `grading` rows: `recover()` puts them back in the queue at start-up, so nothing is
+lost, and a result is written once per submission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    select,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship, selectinload, sessionmaker
+
+QUEUED, GRADING, DONE = "queued", "grading", "done"
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    __tablename__ = "af_submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    course: Mapped[str] = mapped_column(String(128))
+    assignment: Mapped[str] = mapped_column(String(128))
+    notebook: Mapped[str] = mapped_column(String(255))  # file name, e.g. "modeles.ipynb"
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    release_version: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims, including interrupted ones
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Result (set once, when status becomes done)
+    result: Mapped[str] = mapped_column(String(16), default="")  # graded | rejected | timeout | crashed
+    message: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    feedback_html: Mapped[str] = mapped_column(Text, default="")
+    exercises: Mapped[list[ExerciseResult]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="ExerciseResult.id"
+    )
+
+
+class ExerciseResult(Base):
+    __tablename__ = "af_exercise_result"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("af_submission.id"), index=True)
+    grade_id: Mapped[str] = mapped_column(String(255))
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    manual: Mapped[bool] = mapped_column(default=False)  # graded by a trainer
+    comment: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    submission: Mapped[Submission] = relationship(back_populates="exercises")
+
+
+@dataclass
+class NewResult:
+    result: str
+    message: str
+    score: float
+    max_score: float
+    feedback_html: str
+    exercises: list[tuple[str, float, float]]  # (grade_id, points, max_points)
+    retryable: bool = False  # a timeout that may come from load: tried once more before it counts
+
+
+class Store:
+    def __init__(self, url: str):
+        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        Base.metadata.create_all(self.engine)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    # --- queue -------------------------------------------------------------------------------
+    def submit(self, user: str, course: str, assignment: str, notebook: str, content: bytes, version: str = "") -> int:
+        with self.session.begin() as db:
+            sub = Submission(
+                user=user, course=course, assignment=assignment, notebook=notebook,
+                content=content, release_version=version,
+            )
+            db.add(sub)
+            db.flush()
+            return sub.id
+
+    def recover(self) -> int:
+        """Put back in the queue what a stopped service was grading."""
+        with self.session.begin() as db:
+            return db.execute(update(Submission).where(Submission.status == GRADING).values(status=QUEUED)).rowcount
+
+    def claim(self) -> Submission | None:
+        """Take the oldest queued submission; atomic, so two workers never grade the same one."""
+        with self.session.begin() as db:
+            candidates = db.scalars(
+                select(Submission.id).where(Submission.status == QUEUED).order_by(Submission.id).limit(5)
+            ).all()
+            for sub_id in candidates:
+                claimed = db.execute(
+                    update(Submission)
+                    .where(Submission.id == sub_id, Submission.status == QUEUED)
+                    .values(status=GRADING, attempts=Submission.attempts + 1, started_at=now())
+                ).rowcount
+                if claimed:
+                    return db.get(Submission, sub_id)
+        return None
+
+    def requeue(self, sub_id: int) -> None:
+        with self.session.begin() as db:
+            db.execute(update(Submission).where(Submission.id == sub_id).values(status=QUEUED))
+
+    def finish(self, sub_id: int, result: NewResult) -> bool:
+        """Write the result once: a submission already done keeps its first result."""
+        with self.session.begin() as db:
+            sub = db.get(Submission, sub_id, with_for_update=True)
+            if sub is None or sub.status == DONE:
+                return False
+            sub.status, sub.finished_at = DONE, now()
+            sub.result, sub.message = result.result, result.message
+            sub.score, sub.max_score, sub.feedback_html = result.score, result.max_score, result.feedback_html
+            sub.exercises = [ExerciseResult(grade_id=g, points=p, max_points=m) for g, p, m in result.exercises]
+            return True
+
+    # --- reading -----------------------------------------------------------------------------
+    def get(self, sub_id: int) -> Submission | None:
+        with self.session() as db:
+            sub = db.get(Submission, sub_id)
+            if sub is not None:
+                sub.exercises  # noqa: B018 (load before the session closes)
+            return sub
+
+    def submissions(self, user: str | None = None, course: str | None = None) -> list[Submission]:
+        with self.session() as db:
+            # The notebooks and feedback are large and not needed for listings.
+            query = (
+                select(Submission)
+                .options(defer(Submission.content), defer(Submission.feedback_html), selectinload(Submission.exercises))
+                .order_by(Submission.id)
+            )
+            if user is not None:
+                query = query.where(Submission.user == user)
+            if course is not None:
+                query = query.where(Submission.course == course)
+            return list(db.scalars(query).all())
+
+    def pending(self) -> int:
+        with self.session() as db:
+            return len(db.scalars(select(Submission.id).where(Submission.status != DONE)).all())

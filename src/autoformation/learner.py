@@ -1,0 +1,113 @@
+"""The learner's side of grading, usable from a terminal or a notebook (standard library only).
+
+    $ autoformation submit ml/01-premiers-modeles/modeles.ipynb
+    >>> from autoformation.learner import soumettre; soumettre()   # in the notebook itself
+
+It sends the saved notebook to the grading service with the server's own token (so as the
+learner, and only as them), waits for the result and prints it with the link to the feedback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+class SubmitError(RuntimeError):
+    """Why a submission could not be sent; the message is for the learner (French)."""
+
+
+def _request(url: str, data: dict | None = None) -> dict:
+    token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not token:
+        raise SubmitError("Pas de jeton JupyterHub : soumettez depuis votre environnement sur la plateforme.")
+    body = json.dumps(data).encode() if data is not None else None
+    req = urllib.request.Request(url, data=body, headers={"Authorization": f"token {token}"})
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        try:
+            message = json.loads(err.read()).get("message", "")
+        except ValueError:
+            message = ""
+        raise SubmitError(message or f"Le service de correction a répondu {err.code}.") from None
+    except OSError as err:
+        raise SubmitError(f"Le service de correction ne répond pas ({err}). Réessayez dans un moment.") from None
+
+
+def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600) -> dict:
+    service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
+    if not service:
+        raise SubmitError("Service de correction inconnu (AUTOFORMATION_GRADING_URL) : êtes-vous sur la plateforme ?")
+    path = Path(notebook).expanduser().resolve()
+    home = Path(os.environ.get("HOME", ".")).resolve()
+    try:
+        course, assignment, name = path.relative_to(home).parts
+    except ValueError:
+        raise SubmitError(
+            f"{path} n'est pas un exercice du catalogue : soumettez un notebook rangé dans "
+            "<cours>/<chapitre>/ de votre dossier personnel."
+        ) from None
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SubmitError(f"Fichier introuvable : {path}") from None
+    except ValueError:
+        raise SubmitError(f"{path.name} n'est pas un notebook lisible (JSON invalide).") from None
+    sub = _request(
+        f"{service}/api/submissions",
+        {"course": course, "assignment": assignment, "notebook": name, "content": content},
+    )
+    deadline = time.monotonic() + timeout
+    while wait and time.monotonic() < deadline:
+        sub = _request(f"{service}/api/submissions/{sub['id']}")
+        if sub["status"] == "done":
+            break
+        time.sleep(1)
+    return sub
+
+
+def describe(sub: dict) -> str:
+    if sub.get("status") != "done":
+        return f"Soumission n° {sub['id']} envoyée : elle est dans la file de correction."
+    lines = [sub["message"], f"Score : {sub['score']:g} / {sub['max_score']:g}"]
+    for ex in sub["exercises"]:
+        mark = "✔" if ex["points"] >= ex["max_points"] else "✘"
+        lines.append(f"  {mark} {ex['grade_id']} : {ex['points']:g} / {ex['max_points']:g}")
+    if sub.get("feedback_url"):
+        lines.append(f"Correction détaillée : {sub['feedback_url']}")
+    return "\n".join(lines)
+
+
+def soumettre(chemin: str | None = None) -> None:
+    """Dans un notebook : enregistrez (Ctrl+S), puis exécutez `soumettre()` pour le faire corriger."""
+    chemin = chemin or os.environ.get("JPY_SESSION_NAME")
+    if not chemin:
+        print("Indiquez le notebook à soumettre, par exemple soumettre('ml/01-premiers-modeles/modeles.ipynb').")
+        return
+    try:
+        print(describe(submit(chemin)))
+    except SubmitError as err:
+        print(f"Soumission impossible : {err}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autoformation submit", description="Send a notebook to be graded.")
+    parser.add_argument("notebook", help="path of the notebook, e.g. ml/01-premiers-modeles/modeles.ipynb")
+    parser.add_argument("--no-wait", action="store_true", help="do not wait for the result")
+    args = parser.parse_args(argv)
+    try:
+        print(describe(submit(args.notebook, wait=not args.no_wait)))
+    except SubmitError as err:
+        print(f"autoformation submit: {err}", file=sys.stderr)
+        return 1
+    return 0

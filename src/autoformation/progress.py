@@ -1,0 +1,169 @@
+"""Where each learner stands: per course, assignment, notebook and exercise.
+
+Derived, never stored twice: the exercises come from the courses' source notebooks (their nbgrader
+grade cells), the results from the latest graded submission of each notebook.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .catalogue import Course
+from .grading.store import DONE, Store, Submission
+
+NOT_STARTED, IN_PROGRESS, PASSED = "not_started", "in_progress", "passed"
+LABELS = {NOT_STARTED: "Pas commencé", IN_PROGRESS: "En cours", PASSED: "Réussi"}
+
+
+@dataclass(frozen=True)
+class Exercise:
+    grade_id: str
+    points: float
+    manual: bool  # a free-text answer graded by a trainer
+
+
+@functools.lru_cache(maxsize=256)
+def _exercises(path: str, mtime: float) -> tuple[Exercise, ...]:
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            found.append(Exercise(meta["grade_id"], float(meta.get("points", 0)), bool(meta.get("solution"))))
+    return tuple(found)
+
+
+def exercises(notebook: Path) -> tuple[Exercise, ...]:
+    return _exercises(str(notebook), notebook.stat().st_mtime)
+
+
+@dataclass
+class ExerciseProgress:
+    grade_id: str
+    max_points: float
+    manual: bool
+    points: float | None = None  # None: not graded yet
+    status: str = NOT_STARTED
+
+
+@dataclass
+class NotebookProgress:
+    course: str
+    assignment: str
+    name: str
+    exercises: list[ExerciseProgress]
+    submission: Submission | None = None  # the latest finished one
+    pending: bool = False  # a submission is waiting or being graded
+
+    @property
+    def path(self) -> str:
+        """Where the notebook is in the learner's home."""
+        return f"{self.course}/{self.assignment}/{self.name}"
+
+    @property
+    def auto(self) -> list[ExerciseProgress]:
+        return [e for e in self.exercises if not e.manual]
+
+    @property
+    def status(self) -> str:
+        if self.auto and all(e.status == PASSED for e in self.auto):
+            return PASSED
+        return IN_PROGRESS if self.submission or self.pending else NOT_STARTED
+
+    @property
+    def score(self) -> float:
+        return sum(e.points or 0 for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+
+@dataclass
+class AssignmentProgress:
+    id: str
+    title: str
+    notebooks: list[NotebookProgress] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        statuses = {nb.status for nb in self.notebooks}
+        if statuses == {PASSED}:
+            return PASSED
+        return NOT_STARTED if statuses <= {NOT_STARTED} else IN_PROGRESS
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    assignments: list[AssignmentProgress]
+
+    @property
+    def notebooks(self) -> list[NotebookProgress]:
+        return [nb for a in self.assignments for nb in a.notebooks]
+
+    @property
+    def status(self) -> str:
+        statuses = {a.status for a in self.assignments}
+        if statuses == {PASSED}:
+            return PASSED
+        return NOT_STARTED if statuses <= {NOT_STARTED} else IN_PROGRESS
+
+    @property
+    def percent(self) -> int:
+        """Share of auto-graded exercises passed."""
+        auto = [e for nb in self.notebooks for e in nb.auto]
+        return round(100 * sum(e.status == PASSED for e in auto) / len(auto)) if auto else 0
+
+    @property
+    def next_notebook(self) -> NotebookProgress | None:
+        """The first notebook not passed yet (the one "Reprendre" opens)."""
+        return next((nb for nb in self.notebooks if nb.status != PASSED), None)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.status]
+
+
+def course_progress(course: Course, submissions: list[Submission]) -> CourseProgress:
+    """Progress in one course, from one learner's submissions (any order)."""
+    latest: dict[tuple[str, str], Submission] = {}
+    pending: set[tuple[str, str]] = set()
+    for sub in sorted(submissions, key=lambda s: s.id):
+        if sub.course != course.id:
+            continue
+        key = (sub.assignment, sub.notebook)
+        if sub.status != DONE:
+            pending.add(key)
+        elif sub.result == "graded":
+            latest[key] = sub
+    assignments = []
+    for assignment in course.assignments:
+        progress = AssignmentProgress(assignment.id, assignment.title)
+        for path in assignment.notebooks:
+            sub = latest.get((assignment.id, path.name))
+            results = {r.grade_id: r for r in sub.exercises} if sub else {}
+            items = []
+            for ex in exercises(path):
+                item = ExerciseProgress(ex.grade_id, ex.points, ex.manual)
+                result = results.get(ex.grade_id)
+                if result is not None and (not ex.manual or result.manual):
+                    item.points = result.points
+                    item.status = PASSED if result.points >= ex.points else IN_PROGRESS
+                elif sub is not None:
+                    item.status = IN_PROGRESS
+                items.append(item)
+            progress.notebooks.append(
+                NotebookProgress(course.id, assignment.id, path.name, items, sub, (assignment.id, path.name) in pending)
+            )
+        assignments.append(progress)
+    return CourseProgress(course, assignments)
+
+
+def learner_progress(store: Store, courses: list[Course], user: str) -> list[CourseProgress]:
+    submissions = store.submissions(user=user)
+    return [course_progress(course, submissions) for course in courses]
