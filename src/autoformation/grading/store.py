@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -90,7 +91,10 @@ class NewResult:
 
 class Store:
     def __init__(self, url: str):
-        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        connect_args = {}
+        if url.startswith("sqlite:///"):
+            connect_args = {"timeout": 30}
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         Base.metadata.create_all(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
