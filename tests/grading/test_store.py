@@ -1,0 +1,69 @@
+"""The submission queue: persistent, claimed atomically, a result written once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from autoformation.grading.store import DONE, GRADING, QUEUED, NewResult, Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(f"sqlite:///{tmp_path / 'grading' / 'grading.sqlite'}")
+
+
+def result(score=2.0):
+    return NewResult("graded", "Votre notebook a été corrigé.", score, 3.0, "<html></html>", [("q1", score, 3.0)])
+
+
+def test_submissions_are_graded_in_order_and_once(store):
+    first = store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    second = store.submit("bruno", "ml", "01-a", "nb.ipynb", b"{}")
+    claimed = store.claim()
+    assert claimed.id == first and claimed.status == GRADING and claimed.attempts == 1
+    assert store.claim().id == second
+    assert store.claim() is None
+    assert store.finish(first, result(2.0))
+    assert not store.finish(first, result(3.0))  # a late duplicate does not overwrite
+    done = store.get(first)
+    assert done.status == DONE and done.score == 2.0
+    assert [(e.grade_id, e.points) for e in done.exercises] == [("q1", 2.0)]
+
+
+def test_a_stopped_service_loses_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'grading.sqlite'}"
+    before = Store(url)
+    ids = [before.submit("alice", "ml", "01-a", "nb.ipynb", b"{}") for _ in range(3)]
+    before.claim()  # being graded when the service stops
+    after = Store(url)  # a new process
+    assert after.recover() == 1
+    assert [s.status for s in after.submissions()] == [QUEUED] * 3
+    assert after.claim().id == ids[0]
+
+
+def test_concurrent_workers_never_claim_the_same_submission(store):
+    for _ in range(20):
+        store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    claimed, lock = [], threading.Lock()
+
+    def worker():
+        while (sub := store.claim()) is not None:
+            with lock:
+                claimed.append(sub.id)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == list(range(1, 21))
+
+
+def test_listings_are_per_learner(store):
+    store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    store.submit("bruno", "nlp", "01-b", "nb.ipynb", b"{}")
+    assert [s.user for s in store.submissions(user="alice")] == ["alice"]
+    assert [s.course for s in store.submissions(course="nlp")] == ["nlp"]
+    assert store.pending() == 2
