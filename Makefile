@@ -36,7 +36,7 @@ system-deps:
 	fi
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)
 
 test: install system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)

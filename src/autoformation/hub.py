@@ -19,6 +19,7 @@ from .spawners import configure_spawner
 TEMPLATES = Path(__file__).parent / "templates"
 PROXY = PROJECT_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 GRADING = "grading"
+TRAINERS = "formateur"
 
 
 def configure(c, settings: Settings | None = None, standalone: bool = True) -> Settings:
@@ -30,6 +31,7 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     auth.configure_auth(c, settings)
     configure_spawner(c, settings, courses)
     _configure_grading(c, settings, services, roles)
+    _configure_trainers(c, settings, services, roles)
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.template_paths = [str(TEMPLATES)]
@@ -37,6 +39,8 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
         "courses": courses,
         "catalogue": functools.partial(_catalogue, settings, courses),
         "grading_url": f"/services/{GRADING}/",
+        "trainers_url": f"/services/{TRAINERS}/",
+        "trainer_groups": [settings.groups.trainers, settings.groups.admins],
     }
     return settings
 
@@ -79,6 +83,26 @@ def _configure_grading(c, settings: Settings, services: list, roles: list) -> No
     c.Spawner.environment = {
         "AUTOFORMATION_GRADING_URL": f"http://127.0.0.1:{settings.grading.port}/services/{GRADING}/",
     }
+
+
+def _configure_trainers(c, settings: Settings, services: list, roles: list) -> None:
+    services.append({
+        "name": TRAINERS,
+        "url": f"http://127.0.0.1:{settings.trainers.port}",
+        "command": [sys.executable, "-m", "autoformation.trainers.service"],
+        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+        "oauth_no_confirm": True,
+        "display": False,
+    })
+    roles += [
+        # Only trainers and admins may open the trainers' service: everyone else gets a 403 from the hub.
+        {
+            "name": "trainer",
+            "groups": [settings.groups.trainers, settings.groups.admins],
+            "scopes": [f"access:services!service={TRAINERS}"],
+        },
+        {"name": TRAINERS, "services": [TRAINERS], "scopes": ["list:users", "read:users", "read:groups"]},
+    ]
 
 
 def _configure_standalone(c, settings: Settings, services: list, roles: list) -> None:

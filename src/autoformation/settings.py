@@ -118,6 +118,17 @@ class Grading:
 
 
 @dataclass
+class Trainers:
+    """Which cohorts (Keycloak groups, e.g. one per session or Funathon team) each trainer follows.
+
+    Admins see every cohort. A trainer with no entry sees no learner.
+    """
+
+    cohorts: dict[str, list[str]] = field(default_factory=dict)  # trainer name -> cohort group names
+    port: int = 8091  # the trainers' service on loopback (reached through the proxy)
+
+
+@dataclass
 class Settings:
     platform: Platform = field(default_factory=Platform)
     identity: Identity = field(default_factory=Identity)
@@ -127,6 +138,7 @@ class Settings:
     culler: Culler = field(default_factory=Culler)
     courses: Courses = field(default_factory=Courses)
     grading: Grading = field(default_factory=Grading)
+    trainers: Trainers = field(default_factory=Trainers)
     source: str = ""  # the file these settings were read from (informative)
 
     # Paths, resolved against the project root when relative.
@@ -187,6 +199,12 @@ def _file_secret(path: Path) -> str:
 
 
 def _coerce(name: str, typ: Any, value: Any) -> Any:
+    if typ == dict[str, list[str]]:
+        if isinstance(value, dict) and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
+        ):
+            return {str(k): list(v) for k, v in value.items()}
+        raise SettingsError(f"setting '{name}' must map names to lists of names, e.g. {{claire: [promo-a]}}")
     if typ is bool:
         if isinstance(value, bool):
             return value
@@ -199,7 +217,7 @@ def _coerce(name: str, typ: Any, value: Any) -> Any:
     elif typ is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
-    raise SettingsError(f"setting '{name}' must be a {typ.__name__}, got {value!r}")
+    raise SettingsError(f"setting '{name}' must be a {getattr(typ, '__name__', typ)}, got {value!r}")
 
 
 def _build(cls: type, values: Any, prefix: str) -> Any:
@@ -235,6 +253,7 @@ def _check(settings: Settings) -> None:
         "platform.hub_port": settings.platform.hub_port,
         "platform.proxy_api_port": settings.platform.proxy_api_port,
         "grading.port": settings.grading.port,
+        "trainers.port": settings.trainers.port,
     }
     if settings.identity.provider == "embedded":
         ports["identity.embedded_port"] = settings.identity.embedded_port

@@ -10,15 +10,15 @@ Run by the hub as a managed service: `python -m autoformation.grading.service`.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import os
+import re
 import secrets
-from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.httpserver import HTTPServer
@@ -26,14 +26,32 @@ from tornado.httpserver import HTTPServer
 from .. import charts, progress
 from ..catalogue import Course, load_catalogue
 from ..settings import Settings, load
+from ..web import ServicePage
 from .store import DONE, NewResult, Store, Submission
 
 log = logging.getLogger("autoformation.grading")
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
-)
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:"
+
+
+def with_trainer_grades(sub: Submission) -> str:
+    """The feedback HTML, with the trainers' grades and comments on free-text answers on top."""
+    manual = [e for e in sub.exercises if e.manual]
+    if not manual:
+        return sub.feedback_html
+    items = "".join(
+        f"<li><strong>{html.escape(e.grade_id)}</strong> : {e.points:g} / {e.max_points:g}"
+        + (f"<br><em>{html.escape(e.comment)}</em>" if e.comment else "") + "</li>"
+        for e in manual
+    )
+    section = (
+        '<section id="trainer-grades" lang="fr" style="border:2px solid #000091;border-radius:6px;'
+        'padding:10px 16px;margin:12px;font-family:sans-serif"><h2>Correction du formateur</h2>'
+        f"<ul>{items}</ul><p>Score total : {sub.score:g} / {sub.max_score:g}</p></section>"
+    )
+    body = re.search(r"<body[^>]*>", sub.feedback_html)
+    at = body.end() if body else 0
+    return sub.feedback_html[:at] + section + sub.feedback_html[at:]
 
 
 class Grader:
@@ -95,34 +113,14 @@ class Grader:
         return [asyncio.ensure_future(self.work()) for _ in range(self.workers)]
 
 
-class BaseHandler(HubOAuthenticated, web.RequestHandler):
+class BaseHandler(ServicePage):
     @property
     def app(self) -> GradingService:
-        return self.settings["service"]
-
-    def render_page(self, template: str, **ns) -> None:
-        user = self.current_user
-        self.finish(
-            TEMPLATES.get_template(template).render(
-                user=user, prefix=self.app.prefix, hub=self.app.hub_prefix, xsrf=self.xsrf_token.decode(), **ns
-            )
-        )
+        return self.service
 
     def check_self(self, name: str) -> None:
         if self.current_user["name"] != name:
             raise web.HTTPError(403, "Vous ne pouvez consulter que votre propre travail.")
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        reason = self._reason
-        exc = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(exc, web.HTTPError) and exc.log_message:
-            reason = exc.log_message
-        if self.request.path.startswith(self.app.prefix + "api/"):
-            self.finish({"status": status_code, "message": reason})
-        else:
-            self.finish(TEMPLATES.get_template("error.html").render(
-                status=status_code, message=reason, prefix=self.app.prefix, hub=self.app.hub_prefix, user=None
-            ))
 
     def submission_or_404(self, sub_id: str) -> Submission:
         sub = self.app.store.get(int(sub_id))
@@ -184,7 +182,7 @@ class Feedback(BaseHandler):
             return
         # Learner outputs are untrusted HTML: no scripts, no requests, an origin of its own.
         self.set_header("Content-Security-Policy", FEEDBACK_CSP)
-        self.finish(sub.feedback_html)
+        self.finish(with_trainer_grades(sub))
 
 
 class SubmitFromServer(BaseHandler):

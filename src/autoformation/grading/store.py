@@ -78,6 +78,17 @@ class ExerciseResult(Base):
     submission: Mapped[Submission] = relationship(back_populates="exercises")
 
 
+class MaterialVersion(Base):
+    """Which release of a course a learner's environment was given at its last start."""
+
+    __tablename__ = "af_material"
+
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    course: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 @dataclass
 class NewResult:
     result: str
@@ -168,6 +179,28 @@ class Store:
             if course is not None:
                 query = query.where(Submission.course == course)
             return list(db.scalars(query).all())
+
+    def record_material(self, user: str, versions: dict[str, str]) -> None:
+        with self.session.begin() as db:
+            for course, version in versions.items():
+                db.merge(MaterialVersion(user=user, course=course, version=version, updated_at=now()))
+
+    def material_versions(self, course: str) -> dict[str, str]:
+        with self.session() as db:
+            rows = db.scalars(select(MaterialVersion).where(MaterialVersion.course == course)).all()
+            return {row.user: row.version for row in rows}
+
+    def grade_manually(self, sub_id: int, grade_id: str, points: float, max_points: float, comment: str) -> None:
+        """A trainer's grade and comment on a free-text answer of a submission (replaces an earlier one)."""
+        with self.session.begin() as db:
+            sub = db.get(Submission, sub_id)
+            for ex in list(sub.exercises):
+                if ex.grade_id == grade_id:
+                    sub.exercises.remove(ex)
+            sub.exercises.append(
+                ExerciseResult(grade_id=grade_id, points=points, max_points=max_points, manual=True, comment=comment)
+            )
+            sub.score = sum(e.points for e in sub.exercises)
 
     def pending(self) -> int:
         with self.session() as db:
