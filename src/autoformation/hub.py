@@ -8,6 +8,7 @@ network, database and proxy, and its own idle culler).
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -61,6 +62,18 @@ def _catalogue(settings: Settings, courses: list[Course], user) -> list:
     return learner_progress(_store(settings.grading_db_url()), courses, user.name)
 
 
+def _record_material(settings: Settings, spawner) -> None:
+    """Remember which release of each course this learner's environment gets (trainers see it)."""
+    if settings.spawner.backend == "local":
+        versions = {}
+        for info in settings.release_dir.glob("*/release.json"):
+            versions[info.parent.name] = str(json.loads(info.read_text()).get("version", ""))
+    else:  # container images carry the release of their course
+        course = (spawner.user_options or {}).get("profile") or ""
+        versions = {course: settings.courses.version} if course else {}
+    _store(settings.grading_db_url()).record_material(spawner.user.name, versions)
+
+
 def _configure_grading(c, settings: Settings, services: list, roles: list) -> None:
     services.append({
         "name": GRADING,
@@ -80,6 +93,7 @@ def _configure_grading(c, settings: Settings, services: list, roles: list) -> No
     c.Spawner.server_token_scopes = [
         "users:activity!user", "access:servers!server", f"access:services!service={GRADING}",
     ]
+    c.Spawner.pre_spawn_hook = functools.partial(_record_material, settings)
     c.Spawner.environment = {
         "AUTOFORMATION_GRADING_URL": f"http://127.0.0.1:{settings.grading.port}/services/{GRADING}/",
     }
