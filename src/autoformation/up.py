@@ -53,6 +53,15 @@ def _stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
         proc.wait()
 
 
+def _stop_orphan_proxy(pid_file: Path) -> None:
+    """A hub that crashed at start-up leaves its proxy running: stop it too."""
+    try:
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+
+
 def _banner(settings: Settings) -> str:
     lines = ["", f"  Autoformation is up: {settings.platform.url()}", ""]
     if settings.identity.provider == "embedded":
@@ -104,3 +113,5 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _stop(hub)
         _stop(provider, timeout=5)
+        if hub is not None:
+            _stop_orphan_proxy(settings.data_dir / "proxy.pid")
