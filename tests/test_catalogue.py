@@ -1,0 +1,80 @@
+"""The catalogue (the hub's home page), access to the learners' and trainers' services."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import ROOT, screenshot, sign_in, start_platform
+
+pytestmark = pytest.mark.browser
+FIXTURE_COURSES = ROOT / "tests" / "fixtures" / "courses"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    platform = start_platform(
+        tmp_path_factory.mktemp("catalogue"),
+        courses={"source_dir": str(FIXTURE_COURSES)},
+        trainers={"cohorts": {"claire": ["promo-a"]}},
+    )
+    yield platform
+    platform.stop()
+
+
+def test_home_page_is_the_catalogue(platform, page):
+    sign_in(page, platform, "alice", next_url="/hub/home")
+    card = page.locator("#course-demo")
+    expect(card).to_contain_text("Cours de démonstration")
+    expect(card).to_contain_text("Calculer une moyenne")
+    expect(card.locator(".progress-label")).to_contain_text("Pas commencé · 0 %")
+    expect(card.get_by_role("link", name="Commencer")).to_have_attribute("href", "/services/grading/cours/demo")
+    expect(page.locator("#trainer-area")).to_have_count(0)  # learners do not see the trainers' area
+    screenshot(page, "catalogue")
+
+
+def test_progress_page_and_its_api_are_per_learner(platform, page, browser):
+    sign_in(page, platform, "alice", next_url="/services/grading/progression")
+    page.wait_for_url(re.compile(r"/services/grading/progression"))
+    expect(page.locator("h1")).to_have_text("Ma progression")
+    expect(page.locator("#chart svg")).to_be_visible()
+    own = page.request.get(f"{platform.url}/services/grading/api/progress")
+    assert own.status == 200 and own.json()["user"] == "alice"
+
+    bruno = browser.new_context().new_page()
+    sign_in(bruno, platform, "bruno", next_url="/hub/home")
+    bruno.wait_for_url(re.compile(r"/hub/home"))
+    other = bruno.request.get(f"{platform.url}/services/grading/api/progress/alice")
+    assert other.status == 403
+    assert "propre travail" in other.json()["message"]
+    bruno.context.close()
+
+
+def test_learners_get_403_on_the_trainers_service(platform, page):
+    sign_in(page, platform, "alice", next_url="/hub/home")
+    page.wait_for_url(re.compile(r"/hub/home"))
+    for path in ("", "cours/demo", "cours/demo.csv", "correction/1", "feedback/1"):
+        response = page.request.get(f"{platform.url}/services/formateur/{path}")
+        assert response.status == 403, path
+
+
+def test_trainer_sees_the_trainers_area_and_only_their_cohorts(platform, page, browser):
+    # bruno (promo-b) and alice (promo-a) have signed in above; claire follows promo-a only.
+    sign_in(page, platform, "claire", next_url="/hub/home")
+    page.get_by_role("link", name="Espace formateur").click()
+    page.wait_for_url(re.compile(r"/services/formateur/"))
+    expect(page.locator("h1")).to_have_text("Espace formateur")
+    expect(page.locator("main")).to_contain_text("alice")
+    expect(page.locator("main")).not_to_contain_text("bruno")
+    page.goto(f"{platform.url}/services/formateur/cours/demo")
+    assert page.locator("#learners tr[data-learner=alice]").count() == 1
+    assert page.locator("#learners tr[data-learner=bruno]").count() == 0
+    screenshot(page, "trainer-dashboard")
+
+    admin = browser.new_context().new_page()
+    sign_in(admin, platform, "diane", next_url="/services/formateur/cours/demo")
+    admin.wait_for_url(re.compile(r"/services/formateur/cours/demo"))
+    assert admin.locator("#learners tr[data-learner=bruno]").count() == 1  # an admin sees everyone
+    admin.context.close()
