@@ -12,11 +12,13 @@ PYTEST_ARGS ?=
 
 .PHONY: up test install lint system-deps clean
 
-$(VENV)/.installed: pyproject.toml $(REQUIREMENTS)
+$(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_kernel_config.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# The project, and exactly the learner images' requirements (what the courses are proven with).
 	$(PY) -m pip install --quiet -e '.[test]' $(addprefix -r ,$(REQUIREMENTS))
+	# Learner kernels load the self-check extension (the images put the same file in /etc/ipython).
+	mkdir -p $(VENV)/etc/ipython && cp hub_config/ipython/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
