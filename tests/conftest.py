@@ -107,7 +107,10 @@ def write_settings(root: Path, **sections) -> Path:
     return path
 
 
-def start_platform(root: Path, release_from: Path | None = None, env: dict | None = None, **sections) -> Platform:
+def start_platform(
+    root: Path, release_from: Path | None = None, env: dict | None = None, release: bool = False, **sections
+) -> Platform:
+    """Start `autoformation up`; with release=True it releases the courses first, as `make up` does."""
     settings_file = write_settings(root, **sections)
     values = yaml.safe_load(settings_file.read_text())
     data_dir = Path(values["platform"]["data_dir"])
@@ -115,7 +118,8 @@ def start_platform(root: Path, release_from: Path | None = None, env: dict | Non
         shutil.copytree(release_from, data_dir / "release", dirs_exist_ok=True)
     log = root / "up.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "autoformation.cli", "up", "--config", str(settings_file), "--skip-release"],
+        [sys.executable, "-m", "autoformation.cli", "up", "--config", str(settings_file)]
+        + ([] if release else ["--skip-release"]),
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -123,7 +127,7 @@ def start_platform(root: Path, release_from: Path | None = None, env: dict | Non
     )
     url = f"http://127.0.0.1:{values['platform']['port']}"
     platform = Platform(url, root, settings_file, root / "realm.json", data_dir, proc, log)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     while "Autoformation is up" not in log.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
             platform.stop()
