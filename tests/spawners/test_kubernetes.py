@@ -31,7 +31,7 @@ from autoformation.spawners import kubernetes as k8s
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES_FILE = ROOT / "hub_config" / "helm" / "values.yaml"
-KUBE_VERSIONS = ("1.30.0", "1.33.0")
+KUBE_VERSIONS = ("1.30.0", "1.33.0", "1.37.0")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LEARNERS = ("alice", "Marie.Dupont@insee.fr")  # the second needs escaping into Kubernetes names
 
@@ -87,21 +87,12 @@ def fixture_courses(tmp_path_factory) -> list[Course]:
     return load_catalogue(root)
 
 
-def real_courses() -> list[Course]:
-    return load_catalogue(Settings().courses_dir)
-
-
-def course_lists():
-    """The fixture courses always; the project's own courses when there are some."""
-    yield pytest.param("fixture", id="fixture-courses")
-    yield pytest.param("real", id="project-courses")
-
-
-@pytest.fixture(params=list(course_lists()))
+@pytest.fixture(params=["fixture-courses", "project-courses"])
 def courses(request, fixture_courses) -> list[Course]:
-    if request.param == "fixture":
+    """The fixture courses always; the project's own courses/ too when there are some."""
+    if request.param == "fixture-courses":
         return fixture_courses
-    found = real_courses()
+    found = load_catalogue(Settings().courses_dir)
     if not found:
         pytest.skip(f"no course under {Settings().courses_dir} yet")
     return found
@@ -302,11 +293,15 @@ def test_platform_values_win_over_the_charts_defaults(fixture_courses):
     c.KubeSpawner.start_timeout = 300  # the chart's default singleuser.startTimeout
     c.KubeSpawner.volumes = [{"name": "volume-{user_server}", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}]
     c.Spawner.environment = {"AUTOFORMATION_GRADING_URL": "http://127.0.0.1:8090/services/grading/", "KEEP": "1"}
+    network_labels = {"hub.jupyter.org/network-access-hub": "true", "hub.jupyter.org/network-access-proxy-http": "true"}
+    c.KubeSpawner.extra_labels = dict(network_labels)  # the chart's singleuser.extraLabels
     k8s.configure_kubernetes(c, Settings(), fixture_courses)
     built = render(c, profile="analyse")
     spawner, pod = built["spawner"], built["pod"]
     assert spawner.mem_guarantee == 512 * 1024**2 and spawner.start_timeout == 120
     assert [v["name"] for v in pod["spec"]["volumes"]] == ["home"]
+    # The chart's network-policy labels are left alone (learner pods need them to reach hub and proxy).
+    assert network_labels.items() <= pod["metadata"]["labels"].items()
     env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
     assert env["KEEP"] == "1"  # the hub's other variables are kept (the profile's are merged in)
     assert env["AUTOFORMATION_GRADING_URL"] == "http://proxy-public/services/grading/"
