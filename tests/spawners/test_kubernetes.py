@@ -87,11 +87,13 @@ def fixture_courses(tmp_path_factory) -> list[Course]:
     return load_catalogue(root)
 
 
-@pytest.fixture(params=["fixture-courses", "project-courses"])
+@pytest.fixture(params=["fixture-courses", "shared-fixture-courses", "project-courses"])
 def courses(request, fixture_courses) -> list[Course]:
-    """The fixture courses always; the project's own courses/ too when there are some."""
+    """This file's courses and the tests' shared ones always; the project's courses/ when there are some."""
     if request.param == "fixture-courses":
         return fixture_courses
+    if request.param == "shared-fixture-courses":
+        return load_catalogue(ROOT / "tests" / "fixtures" / "courses")
     found = load_catalogue(Settings().courses_dir)
     if not found:
         pytest.skip(f"no course under {Settings().courses_dir} yet")
