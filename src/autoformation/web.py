@@ -49,3 +49,9 @@ async def hub_api(path: str) -> dict | list:
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
     response = await AsyncHTTPClient().fetch(url, headers={"Authorization": f"token {token}"}, request_timeout=20)
     return json.loads(response.body)
+
+
+def bind_host() -> str:
+    """Loopback on one machine; every interface when the proxy reaches us from elsewhere (Kubernetes)."""
+    url = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1")
+    return "127.0.0.1" if "://127.0.0.1" in url or "://localhost" in url else "0.0.0.0"

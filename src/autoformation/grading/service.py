@@ -26,7 +26,7 @@ from tornado.httpserver import HTTPServer
 from .. import charts, progress
 from ..catalogue import Course, load_catalogue
 from ..settings import Settings, load
-from ..web import ServicePage
+from ..web import ServicePage, bind_host
 from .store import DONE, NewResult, Store, Submission
 
 log = logging.getLogger("autoformation.grading")
@@ -322,7 +322,7 @@ class GradingService:
 async def serve(settings: Settings) -> None:
     service = GradingService(settings)
     server = HTTPServer(service.app(), xheaders=True)
-    server.listen(settings.grading.port, "127.0.0.1")
+    server.listen(settings.grading.port, bind_host())
     log.info("grading service on 127.0.0.1:%d%s, %d worker(s)", settings.grading.port, service.prefix,
              service.grader.workers)
     tasks = service.grader.start()

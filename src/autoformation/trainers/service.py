@@ -24,7 +24,7 @@ from .. import charts
 from ..catalogue import Course, load_catalogue
 from ..grading.store import DONE, Store, Submission
 from ..settings import Settings, load
-from ..web import ServicePage, hub_api
+from ..web import ServicePage, bind_host, hub_api
 from .report import Learner, course_report, to_csv
 
 log = logging.getLogger("autoformation.trainers")
@@ -205,7 +205,7 @@ class TrainerService:
 
 async def serve(settings: Settings, port: int) -> None:
     service = TrainerService(settings)
-    HTTPServer(service.app(), xheaders=True).listen(port, "127.0.0.1")
+    HTTPServer(service.app(), xheaders=True).listen(port, bind_host())
     log.info("trainers' service on 127.0.0.1:%d%s", port, service.prefix)
     await asyncio.Event().wait()
 
