@@ -123,7 +123,9 @@ fonction `git(...)` lance la vraie commande `git` et affiche ce qu'elle répond 
 taper `git status` dans un terminal. Tout se passe dans un **dossier temporaire**, supprimé à la fin :
 vous ne risquez rien.
 
-Exécutez les cellules dans l'ordre (Maj + Entrée). Les cellules « exercice » contiennent
+Exécutez les cellules dans l'ordre (Maj + Entrée). En cas de fausse manœuvre (une commande lancée
+deux fois, un commit de trop), le plus simple est de repartir de zéro : menu *Noyau* → *Redémarrer le
+noyau et exécuter toutes les cellules* ; le dépôt est recréé à neuf et vos réponses sont rejouées. Les cellules « exercice » contiennent
 `raise NotImplementedError()` : remplacez cette ligne par votre code, puis exécutez la cellule de test
 qui suit pour vérifier votre réponse.
 '''),
@@ -190,6 +192,7 @@ ecrire("calcul_taux.py", """def taux_de_chomage(chomeurs, actifs):
     \"\"\"Part des chômeurs dans la population active, en %.\"\"\"
     return 100 * chomeurs / (actifs + chomeurs)
 """)
+# À vous : indexez calcul_taux.py, puis commitez-le avec le message demandé.
 ### BEGIN SOLUTION
 git("add", "calcul_taux.py")
 git("commit", "-m", "Ajoute le calcul du taux de chômage")
@@ -244,6 +247,7 @@ ecrire("calcul_taux.py", """def taux_de_chomage(chomeurs, actifs):
     \"\"\"Part des chômeurs dans la population active, en %.\"\"\"
     return 100 * chomeurs / actifs
 """)
+# À vous : 1) difference = sortie_git("diff")   2) indexez et commitez la correction.
 ### BEGIN SOLUTION
 difference = sortie_git("diff")
 git("add", "calcul_taux.py")
@@ -363,6 +367,7 @@ git("status", "--short", "--untracked-files=all")
 Après cela, `git("status", "--short")` ne doit plus rien afficher.
 '''),
         *exercise("ex5-gitignore", r'''
+# À vous : écrivez le .gitignore, indexez-le, puis commitez-le.
 ### BEGIN SOLUTION
 ecrire(".gitignore", "# Données et sorties régénérables\n*.csv\nsorties/\n")
 git("add", ".gitignore")
@@ -454,6 +459,10 @@ Au programme :
 
 Comme dans le notebook précédent, `git("...")` lance la vraie commande git dans un dépôt jetable, créé dans
 un dossier temporaire. La cellule suivante prépare ce dépôt avec deux commits.
+
+Les exercices s'enchaînent sur le même dépôt : faites-les dans l'ordre. En cas de fausse manœuvre (une
+branche créée deux fois, un commit de trop), repartez de zéro : menu *Noyau* → *Redémarrer le noyau et
+exécuter toutes les cellules* ; le dépôt est recréé à neuf et vos réponses sont rejouées.
 '''),
         code(SETUP + r'''
 
@@ -508,11 +517,14 @@ branche où l'on se place. Rien n'est perdu tant que la branche existe.
 Restez sur la branche `correction-arrondi` à la fin de la cellule.
 '''),
         *exercise("ex1-branche", r'''
+# 1. À vous : créez la branche correction-arrondi et placez-vous dessus.
 ### BEGIN SOLUTION
 git("switch", "-c", "correction-arrondi")
 ### END SOLUTION
+# 2. La nouvelle version du fichier (écrite pour vous) :
 ecrire("indicateurs.py", lire("indicateurs.py").replace(
     "return 100 * numerateur / denominateur", "return round(100 * numerateur / denominateur, 1)"))
+# 3. À vous : indexez et commitez le changement.
 ### BEGIN SOLUTION
 git("add", "indicateurs.py")
 git("commit", "-m", "Arrondit les taux à une décimale")
@@ -575,6 +587,7 @@ Revenez sur `main` et fusionnez-y `correction-arrondi`. Vérifiez ensuite avec
 `git("log", "--oneline", "--graph", "--all")`.
 '''),
         *exercise("ex3-fast-forward", r'''
+# À vous : revenez sur main, puis fusionnez-y correction-arrondi.
 ### BEGIN SOLUTION
 git("switch", "main")
 git("merge", "correction-arrondi")
@@ -667,6 +680,7 @@ Après discussion, l'équipe retient le seuil de la collègue : **`SEUIL = 0.10`
 3. terminez la fusion par un commit de message **`Fusionne seuil-eleve en gardant 0.10`**.
 '''),
         *exercise("ex4-conflit", r'''
+# À vous : écrivez le contenu résolu (lire, corriger, ecrire), puis git add, puis git commit.
 ### BEGIN SOLUTION
 lignes_gardees = []
 cote = None

@@ -93,6 +93,9 @@ Le cycle est toujours le même :
 Pour s'entraîner sans dépendre d'internet, le notebook lance **son propre petit site web** (celui d'un
 « observatoire fictif », dont les chiffres sont inventés), à l'adresse `127.0.0.1` : c'est votre machine.
 Exécutez la cellule suivante pour le démarrer.
+
+Dans chaque exercice, remplacez la ligne `raise NotImplementedError()` par votre code, exécutez la
+cellule, puis exécutez la cellule de test qui suit : elle vous dit si c'est juste, ou ce qui ne va pas.
 '''),
         code(SERVER),
         md(r'''
@@ -382,6 +385,7 @@ Mettez bout à bout ce que vous avez écrit :
    (indices : `groupby("Région")["Population"].sum()`, puis `sort_values(ascending=False)`).
 '''),
         *exercise("ex5-region", r'''
+# À vous : définissez df_population puis population_par_region.
 ### BEGIN SOLUTION
 df_population = tableau_vers_dataframe(page_population.select_one("table#population"))
 df_population["Population"] = df_population["Population"].map(en_nombre)
@@ -673,6 +677,7 @@ assert toutes_les_publications(BASE + "/publications/page-3.html") == attendu[16
         *exercise("ex4-themes", r'''
 import pandas as pd
 
+# À vous : définissez df_publications puis par_theme.
 ### BEGIN SOLUTION
 df_publications = pd.DataFrame(toutes)
 df_publications["date"] = pd.to_datetime(df_publications["date"])
