@@ -20,14 +20,17 @@ SOURCE = Path(__file__).resolve().parents[1] / "source"
 
 # Setup shared by both notebooks: a throw-away folder and two helpers around subprocess.run.
 SETUP = r'''
+import atexit
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-# Un dossier temporaire, rien que pour cet atelier : il sera supprimé à la fin.
+# Un dossier temporaire, rien que pour cet atelier : il sera supprimé à la fin (ou à l'arrêt du noyau).
 DOSSIER = Path(tempfile.mkdtemp(prefix="atelier-git-"))
+atexit.register(shutil.rmtree, DOSSIER, ignore_errors=True)
 DEPOT = DOSSIER / "etudes"
 DEPOT.mkdir()
 
@@ -85,8 +88,6 @@ print("Dossier de travail :", DEPOT)
 '''
 
 CLEANUP = r'''
-import shutil
-
 shutil.rmtree(DOSSIER, ignore_errors=True)
 print("Dossier temporaire supprimé :", not DOSSIER.exists())
 '''
