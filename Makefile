@@ -10,7 +10,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_DEBS := chromium
 PYTEST_ARGS ?=
 
-.PHONY: up test install lint system-deps clean
+.PHONY: up test install lint system-deps bench clean
 
 $(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_kernel_config.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: install
 
 test: install system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) benchmarks/grading.py
 
 clean:
 	rm -rf $(VENV) node_modules data build test-artifacts
