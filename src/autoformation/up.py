@@ -94,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         hub = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)],
             cwd=settings.data_dir,
-            env=dict(os.environ, AUTOFORMATION_CONFIG=str(Path(settings.source).resolve())),
+            env=dict(
+                os.environ,
+                AUTOFORMATION_CONFIG=str(Path(settings.source).resolve()),
+                # Tools of this environment (nbgrader calls alembic, the spawner jupyterhub-singleuser).
+                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            ),
             stdout=hub_log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
