@@ -55,6 +55,8 @@ def notebook(cells: list) -> nbformat.NotebookNode:
     flat = []
     for cell in cells:
         flat.extend(cell if isinstance(cell, list) else [cell])
+    for cell in flat:
+        cell.id = cell.metadata["nbgrader"]["grade_id"]  # stable ids: rebuilding gives the same file
     nb.cells = flat
     _counter["n"] = 0
     return nb
