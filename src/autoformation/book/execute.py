@@ -40,13 +40,18 @@ def has_parameters_cell(notebook: Path) -> bool:
 
 
 def cache_key(notebook: Path, parameters: dict) -> str:
-    """Hash of the notebook, every file of its assignment folder (names and contents) and the parameters."""
+    """Hash of the notebook, the files of its assignment folder (names and contents) and the parameters.
+
+    Sibling notebooks are left out: a notebook reads data, not the other notebooks of its assignment.
+    """
     digest = hashlib.sha256(f"v{CACHE_VERSION}\n{notebook.name}\n".encode())
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     folder = notebook.parent
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder)
         if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        if path.suffix == ".ipynb" and path != notebook:
             continue
         digest.update(f"\n{rel.as_posix()}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -63,15 +68,14 @@ def _cell_label(nb, index: int | None) -> str:
 
 
 def _running_cell(output: Path) -> int | None:
-    """Which cell papermill was running when it stopped (it saves the notebook on the way out)."""
+    """Which cell papermill was running when it stopped: the last one it started (it saves the notebook
+    on the way out, and marks a timed-out cell "completed", so the status does not tell)."""
     try:
         nb = nbformat.read(output, as_version=4)
     except (OSError, ValueError):
         return None
-    for i, cell in enumerate(nb.cells):
-        if cell.metadata.get("papermill", {}).get("status") == "running":
-            return i
-    return None
+    started = [i for i, cell in enumerate(nb.cells) if cell.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 def run(job: Job, parameters: dict, work_dir: Path, timeout: int) -> nbformat.NotebookNode:
