@@ -99,6 +99,7 @@ def write_settings(root: Path, **sections) -> Path:
         "culler": {"enabled": False},
         "grading": {"port": free_port()},
         "trainers": {"port": free_port()},
+        "book": {"port": free_port()},
     }
     for section, overrides in sections.items():
         values.setdefault(section, {}).update(overrides)
@@ -119,7 +120,7 @@ def start_platform(
     log = root / "up.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "autoformation.cli", "up", "--config", str(settings_file)]
-        + ([] if release else ["--skip-release"]),
+        + ([] if release else ["--skip-release"]) + ["--skip-book"],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

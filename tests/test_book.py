@@ -272,7 +272,7 @@ def test_service_serves_the_book_under_its_prefix(tmp_path):
         return answers
 
     missing, index, bare, page, absent, outside = asyncio.run(fetch_all())
-    assert missing.code == 503 and "autoformation book build" in missing.body.decode()
+    assert missing.code == 404 and "autoformation book build" in missing.body.decode()
     assert index.code == 200 and b"Livre" in index.body
     assert bare.code == 301 and bare.headers["Location"] == "/services/book/"
     assert page.code == 200 and b"Page" in page.body

@@ -33,6 +33,12 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     configure_spawner(c, settings, courses)
     _configure_grading(c, settings, services, roles)
     _configure_trainers(c, settings, services, roles)
+    services.append({  # the companion book: static pages, no personal data, no sign-in needed
+        "name": "book",
+        "url": f"http://127.0.0.1:{settings.book.port}",
+        "command": [sys.executable, "-m", "autoformation.book", "serve"],
+        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+    })
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.template_paths = [str(TEMPLATES)]
@@ -41,6 +47,7 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
         "catalogue": functools.partial(_catalogue, settings, courses),
         "grading_url": f"/services/{GRADING}/",
         "trainers_url": f"/services/{TRAINERS}/",
+        "book_url": "/services/book/",
         "trainer_groups": [settings.groups.trainers, settings.groups.admins],
     }
     return settings

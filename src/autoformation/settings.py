@@ -129,6 +129,15 @@ class Trainers:
 
 
 @dataclass
+class Book:
+    """The companion Jupyter Book, served at /services/book/."""
+
+    port: int = 8092
+    repository: str = ""  # a GitHub repository of the released material, for nbgitpuller launch buttons
+    branch: str = "main"
+
+
+@dataclass
 class Settings:
     platform: Platform = field(default_factory=Platform)
     identity: Identity = field(default_factory=Identity)
@@ -139,6 +148,7 @@ class Settings:
     courses: Courses = field(default_factory=Courses)
     grading: Grading = field(default_factory=Grading)
     trainers: Trainers = field(default_factory=Trainers)
+    book: Book = field(default_factory=Book)
     source: str = ""  # the file these settings were read from (informative)
 
     # Paths, resolved against the project root when relative.
@@ -254,6 +264,7 @@ def _check(settings: Settings) -> None:
         "platform.proxy_api_port": settings.platform.proxy_api_port,
         "grading.port": settings.grading.port,
         "trainers.port": settings.trainers.port,
+        "book.port": settings.book.port,
     }
     if settings.identity.provider == "embedded":
         ports["identity.embedded_port"] = settings.identity.embedded_port

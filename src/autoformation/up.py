@@ -28,6 +28,15 @@ def _release_courses(settings: Settings) -> None:
         raise SettingsError("releasing the courses failed (see above); fix the course or use --skip-release")
 
 
+def _build_book(settings: Settings) -> None:
+    from .book import main as book_main
+
+    print("Building the companion book (notebooks already executed are cached)...", flush=True)
+    if book_main(["build", "--config", settings.source]) != 0:
+        # The platform is still useful without its book: /services/book/ says it is not built yet.
+        print("warning: the book could not be built (see above); the platform starts without it", file=sys.stderr)
+
+
 def _wait_for_hub(url: str, hub: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autoformation up", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="settings file (default: hub_config/settings.yaml)")
     parser.add_argument("--skip-release", action="store_true", help="do not release the courses first")
+    parser.add_argument("--skip-book", action="store_true", help="do not build the companion book first")
     args = parser.parse_args(argv)
     provider = hub = None
     try:
@@ -86,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.mkdir(parents=True, exist_ok=True)
         if not args.skip_release:
             _release_courses(settings)
+        if not args.skip_book:
+            _build_book(settings)
         # Ctrl-C and `kill` both end in the `finally` below, which stops what we started.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if settings.identity.provider == "embedded":

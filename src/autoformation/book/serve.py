@@ -20,20 +20,23 @@ NOT_BUILT = (
 )
 
 
-class NotBuilt(web.RequestHandler):
-    def get(self, *args):
-        self.set_status(503)
-        self.finish(NOT_BUILT)
+class BookFiles(web.StaticFileHandler):
+    """The built HTML; until the book is built, a page saying so (404: the hub's start-up check
+    treats 5xx as a dead service, and a book built later is served without a restart)."""
+
+    async def get(self, path: str, include_body: bool = True):
+        if not (Path(self.root) / "index.html").is_file():
+            self.set_status(404)
+            self.finish(NOT_BUILT)
+            return
+        await super().get(path, include_body)
 
 
 def make_app(html_dir: Path, prefix: str) -> web.Application:
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     routes = [(prefix.rstrip("/") or "/", web.RedirectHandler, {"url": prefix})] if prefix != "/" else []
-    if (html_dir / "index.html").is_file():
-        static = {"path": str(html_dir), "default_filename": "index.html"}
-        routes.append((f"{prefix}(.*)", web.StaticFileHandler, static))
-    else:
-        routes.append((f"{prefix}(.*)", NotBuilt))
+    static = {"path": str(html_dir), "default_filename": "index.html"}
+    routes.append((f"{prefix}(.*)", BookFiles, static))
     return web.Application(routes)
 
 
