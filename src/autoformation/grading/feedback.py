@@ -1,0 +1,102 @@
+"""Feedback HTML for a graded notebook, in which hidden tests appear nowhere."""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+
+from nbformat.v4 import new_markdown_cell
+
+HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+
+
+def hidden_lines(url: str, course_id: str, assignment_id: str, notebook: str) -> set[str]:
+    """Non-trivial lines of every hidden-test block of the notebook's source cells in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    lines = set()
+    with Gradebook(url, course_id=course_id) as gb:
+        for cell in gb.find_notebook(notebook, assignment_id).source_cells:
+            for block in HIDDEN_BLOCK.findall(cell.source or ""):
+                lines.update(s.strip() for s in block.splitlines() if len(s.strip()) >= 6)
+    return lines
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def leaks(text: str, secrets: set[str]) -> set[str]:
+    return {line for line in secrets if line in text}
+
+
+def explain_failures(nb, secrets: set[str]) -> None:
+    """Failed test cells show their visible assertion message, or a generic French message."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            message = str(out.get("evalue", ""))
+            visible = out.get("ename") == "AssertionError" and message and message in cell.source
+            if visible:
+                text = f"AssertionError: {message}"
+            elif out.get("ename") in ("AssertionError",) or leaks(message, secrets):
+                text = HIDDEN_FAILURE
+            else:
+                text = f"{out.get('ename')}: {message}"[:500]
+            out["traceback"] = [text]
+            out["evalue"] = text if text == HIDDEN_FAILURE else message
+
+
+def scrub_cells(nb, secrets: set[str]) -> None:
+    for cell in nb.cells:
+        if leaks(cell.source, secrets):
+            cell.source = "\n".join("# (test caché)" if leaks(line, secrets) else line
+                                    for line in cell.source.splitlines())
+        for out in cell.get("outputs", []):
+            if leaks(json_text(out), secrets):
+                out.clear()
+                out.update({"output_type": "stream", "name": "stdout", "text": HIDDEN_FAILURE + "\n"})
+
+
+def json_text(out) -> str:
+    import json
+
+    return json.dumps(out, ensure_ascii=False)
+
+
+def render(nb) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def summary_cell(resources) -> object:
+    info = resources["nbgrader"]
+    return new_markdown_cell(f"# Correction\n\nNote : **{info.get('score', 0):g} / {info.get('max_score', 0):g}**")
+
+
+def feedback_html(nb, resources, course, assignment_id: str, notebook: str, student: str, url: str) -> str:
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+    nb = copy.deepcopy(nb)
+    resources = copy.deepcopy(resources)
+    nb, resources = GetGrades().preprocess(nb, resources)
+    nb, resources = ClearHiddenTests().preprocess(nb, resources)
+    secrets = hidden_lines(url, course.id, assignment_id, notebook)
+    explain_failures(nb, secrets)
+    scrub_cells(nb, secrets)
+    nb.cells.insert(0, summary_cell(resources))
+    page = render(nb)
+    if leaks(text_of(page), secrets) or leaks(page, secrets):
+        # Last resort: scores only, never a hidden test.
+        info = resources["nbgrader"]
+        return (f"<html><body><h1>Correction</h1><p>Note : {info.get('score', 0):g} / "
+                f"{info.get('max_score', 0):g}</p></body></html>")
+    return page
