@@ -152,8 +152,10 @@ def http_status(url: str, **headers) -> int:
         return err.code
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module: Playwright's sync API keeps an event loop running while it is open, which
+    # would break later tests that run asyncio themselves.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     from playwright.sync_api import sync_playwright

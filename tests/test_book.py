@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import html
 import json
 import re
@@ -271,7 +272,9 @@ def test_service_serves_the_book_under_its_prefix(tmp_path):
         server.stop()
         return answers
 
-    missing, index, bare, page, absent, outside = asyncio.run(fetch_all())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        missing, index, bare, page, absent, outside = pool.submit(asyncio.run, fetch_all()).result()
     assert missing.code == 404 and "autoformation book build" in missing.body.decode()
     assert index.code == 200 and b"Livre" in index.body
     assert bare.code == 301 and bare.headers["Location"] == "/services/book/"

@@ -44,7 +44,8 @@ def listen_address(port: int | None) -> tuple[str, int]:
     """Port: the argument, else the hub's JUPYTERHUB_SERVICE_URL, else $AUTOFORMATION_BOOK_PORT."""
     service_url = os.environ.get("JUPYTERHUB_SERVICE_URL", "")
     parsed = urlparse(service_url) if service_url else None
-    host = (parsed.hostname if parsed else None) or "127.0.0.1"
+    # Loopback on one machine; every interface when the proxy is in another pod (Kubernetes).
+    host = "127.0.0.1" if not parsed or parsed.hostname in ("127.0.0.1", "localhost") else "0.0.0.0"
     if port is None:
         port = (parsed.port if parsed else None) or int(os.environ.get("AUTOFORMATION_BOOK_PORT", DEFAULT_PORT))
     return host, port
