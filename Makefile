@@ -25,7 +25,23 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# JupyterLab "Soumettre" extension: built against the installed JupyterLab, put where learner labs load it.
+# (`jupyter labextension build` would fetch @jupyterlab/core-meta from the network: use the builder's CLI.)
+LABEXT := $(VENV)/share/jupyter/labextensions/@autoformation/submit
+LABEXT_SOURCES := jupyterlab/package.json jupyterlab/package-lock.json $(wildcard jupyterlab/src/* jupyterlab/style/*)
+
+jupyterlab/node_modules/.installed: jupyterlab/package.json jupyterlab/package-lock.json
+	cd jupyterlab && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LABEXT)/.built: $(LABEXT_SOURCES) jupyterlab/node_modules/.installed $(VENV)/.installed
+	rm -rf build/labextension
+	core=$$($(PY) -c 'import jupyterlab, pathlib; print(pathlib.Path(jupyterlab.__file__).parent / "staging")') && \
+	  cd jupyterlab && node node_modules/@jupyterlab/builder/lib/build-labextension.js --core-path "$$core" .
+	rm -rf $(LABEXT) && mkdir -p $(dir $(LABEXT)) && cp -r build/labextension $(LABEXT)
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(LABEXT)/.built
 
 up: install
 	$(VENV)/bin/autoformation up
@@ -47,4 +63,4 @@ bench: install
 	$(PY) benchmarks/grading.py
 
 clean:
-	rm -rf $(VENV) node_modules data build test-artifacts
+	rm -rf $(VENV) node_modules jupyterlab/node_modules data build test-artifacts
