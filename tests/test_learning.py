@@ -7,82 +7,95 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, screenshot, sign_in, start_platform
+from .conftest import screenshot, sign_in, start_platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-COURSES = ROOT / "tests" / "fixtures" / "courses"
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    root = tmp_path_factory.mktemp("learning")
-    platform = start_platform(root, courses={"source_dir": str(COURSES)}, release=True)
+    # The real courses, released as `make up` releases them.
+    platform = start_platform(tmp_path_factory.mktemp("learning"), release=True)
     yield platform
     platform.stop()
 
 
+def cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
 def set_cell(page, index: int, code: str) -> None:
-    editor = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content")
-    editor.click()
+    cell(page, index).locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.type(code)
 
 
 def run_cell(page, index: int) -> None:
-    page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content").click()
+    cell(page, index).locator(".cm-content").click()
     page.keyboard.press("Control+Enter")
 
 
-def output_of(page, index: int):
-    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea")
+NOTEBOOK = "ml/01-premiers-modeles/01-premiers-modeles.ipynb"
+WRONG = 'part_revenu_eleve = enquete["revenu_eleve"].sum()'
+RIGHT = 'part_revenu_eleve = enquete["revenu_eleve"].mean()'
 
 
 def test_learner_checks_submits_and_sees_progress(platform, page, browser):
     sign_in(page, platform, "alice", next_url="/hub/home")
-    expect(page.locator("#course-demo .progress-label")).to_contain_text("0 %")
-    page.locator("#course-demo").get_by_role("link", name="Commencer").click()
+    ml = page.locator("#course-ml")
+    expect(ml.locator(".progress-label")).to_contain_text("Pas commencé · 0 %")
+    ml.get_by_role("link", name="Commencer").click()
     # Her server starts and JupyterLab opens the course's first notebook.
-    page.wait_for_url(re.compile(r"/user/alice/lab/tree/demo/01-bases/bases.ipynb"), timeout=120_000)
-    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
-    run_cell(page, 1)  # reads the data
+    page.wait_for_url(re.compile(r"/user/alice/lab/tree/" + re.escape(NOTEBOOK)), timeout=120_000)
+    expect(cell(page, 2)).to_be_visible(timeout=60_000)
+    run_cell(page, 2)  # loads the survey
 
-    # A wrong answer: the check fails and shows its hint.
-    set_cell(page, 3, "def moyenne(liste):\n return sum(liste)")
-    run_cell(page, 3)
-    run_cell(page, 4)
-    expect(output_of(page, 4)).to_contain_text("Pas encore", timeout=60_000)
-    expect(output_of(page, 4)).to_contain_text("Indice : divisez la somme par le nombre")
+    # A wrong answer to exercise 1: its check fails with the hint.
+    set_cell(page, 5, WRONG)
+    run_cell(page, 5)
+    run_cell(page, 6)
+    output = cell(page, 6).locator(".jp-OutputArea")
+    expect(output).to_contain_text("Pas encore", timeout=60_000)
+    expect(output).to_contain_text("Indice : utilisez .mean() plutôt que .sum()")
     screenshot(page, "self-check-fails")
 
     # Fixed: the check passes.
-    set_cell(page, 3, "def moyenne(liste):\n return sum(liste) / len(liste)")
-    run_cell(page, 3)
-    run_cell(page, 4)
-    expect(output_of(page, 4)).to_contain_text("Bravo, c'est juste !", timeout=60_000)
-    page.keyboard.press("Control+s")
-    expect(page.locator(".jp-mod-current .jp-mod-dirty")).to_have_count(0)
+    set_cell(page, 5, RIGHT)
+    run_cell(page, 5)
+    run_cell(page, 6)
+    expect(output).to_contain_text("Bravo, c'est juste !", timeout=60_000)
+    screenshot(page, "self-check-passes")
 
-    # Submit from the progression page, wait for the grading, open the feedback.
-    page.goto(f"{platform.url}/services/grading/progression")
-    row = page.locator("tr[data-path='demo/01-bases/bases.ipynb']")
-    row.get_by_role("button", name="Soumettre pour correction").click()
-    expect(page.locator("#score")).to_have_text("2 / 4", timeout=180_000)
-    screenshot(page, "grading-result")
-    page.locator("#open-feedback").click()
-    expect(page.locator("body")).to_contain_text("test_moyenne")
-    assert "moyenne([1, 2, 3, 4])" not in page.content()  # hidden tests never shown
-    screenshot(page, "feedback")
+    # Submit from JupyterLab: the button saves, sends, and shows the result when graded.
+    page.get_by_role("button", name="Soumettre", exact=True).click()
+    dialog = page.locator("#autoformation-submit-dialog[data-status=done]")
+    expect(dialog).to_be_visible(timeout=240_000)
+    expect(dialog.locator("tr[data-grade-id=ex1-part-tests]")).to_have_class(re.compile("af-passed"))
+    expect(dialog.locator("tr[data-grade-id=ex2-separer-tests]")).to_have_class(re.compile("af-failed"))
+    screenshot(page, "submitted")
+    with page.context.expect_page() as feedback_tab:
+        dialog.get_by_role("link", name="Voir la correction").click()
+    feedback = feedback_tab.value
+    expect(feedback.locator("body")).to_contain_text("ex1-part-tests")
+    assert "BEGIN HIDDEN TESTS" not in feedback.content()
+    screenshot(feedback, "feedback")
+    feedback.close()
 
-    # The catalogue shows the progress.
+    # The catalogue shows her progress.
     page.goto(f"{platform.url}/hub/home")
-    expect(page.locator("#course-demo .progress-label")).to_contain_text("En cours · 50 %")
-    expect(page.locator("#course-demo").get_by_role("link", name="Reprendre")).to_be_visible()
+    expect(ml.locator(".progress-label")).to_contain_text("En cours")
+    assert ml.get_attribute("data-status") == "in_progress"
+    expect(ml.get_by_role("link", name="Reprendre")).to_be_visible()
+    percent = int(ml.locator("[role=progressbar]").get_attribute("aria-valuenow"))
+    assert percent > 0
+    screenshot(page, "catalogue-progress")
 
-    # Another learner cannot read alice's feedback.
+    # Another learner can read neither her feedback nor her progress.
     sub_id = page.request.get(f"{platform.url}/services/grading/api/submissions").json()["submissions"][0]["id"]
     bruno = browser.new_context().new_page()
     sign_in(bruno, platform, "bruno", next_url="/hub/home")
     bruno.wait_for_url(re.compile(r"/hub/home"))
     assert bruno.request.get(f"{platform.url}/services/grading/feedback/{sub_id}").status == 403
     assert bruno.request.get(f"{platform.url}/services/grading/api/submissions/{sub_id}").status == 403
+    assert bruno.request.get(f"{platform.url}/services/grading/api/progress/alice").status == 403
     bruno.context.close()
