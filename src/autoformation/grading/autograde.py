@@ -17,7 +17,6 @@ import nbformat
 from ..catalogue import Course
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
 SANDBOX_COMMAND = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork"]
 
 
@@ -62,7 +61,8 @@ def rejected(message: str) -> GradeResult:
 def parse(notebook_bytes: bytes) -> nbformat.NotebookNode | str:
     """The notebook, or a French message saying why it cannot be read."""
     if len(notebook_bytes) > MAX_NOTEBOOK_BYTES:
-        return f"Le fichier envoyé est trop gros ({len(notebook_bytes) // 1024} Ko, au plus {MAX_NOTEBOOK_BYTES // 1024} Ko)."
+        return (f"Le fichier envoyé est trop gros ({len(notebook_bytes) // 1024} Ko, "
+                f"au plus {MAX_NOTEBOOK_BYTES // 1024} Ko).")
     try:
         data = json.loads(notebook_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -84,7 +84,11 @@ def resources_for(course: Course, assignment_id: str, notebook: str, student: st
 
 def sanitise(nb, resources):
     from nbgrader.preprocessors import (
-        CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec,
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteCells,
+        OverwriteKernelspec,
     )
 
     for pre in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(), OverwriteCells(add_missing_cells=True),
@@ -99,24 +103,69 @@ def data_files(source_dir: Path) -> dict[str, str]:
             if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
 
 
+PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+
+
+def pids_cgroup(limit: int) -> Path | None:
+    """A cgroup-v1 pids group bounding the sandbox's processes, when this machine lets us make one.
+
+    RLIMIT_NPROC does not bind a sandbox started by real root; this does.
+    """
+    try:
+        group = Path(tempfile.mkdtemp(prefix="autoformation-", dir=PIDS_CGROUP))
+        (group / "pids.max").write_text(str(limit))
+        return group
+    except OSError:
+        return None
+
+
+def kill_group(group: Path) -> None:
+    import time
+
+    for _ in range(50):
+        pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    try:
+        group.rmdir()
+    except OSError:
+        pass
+
+
 def run_in_sandbox(nb, files: dict, limits: Limits, hide_paths: list[Path]) -> dict | None:
     """The sandbox's reply, or None when it died, overran its wall clock or answered nonsense."""
     request = json.dumps({"notebook": nb, "files": files, "hide": [str(p) for p in hide_paths],
                           "limits": limits.__dict__}).encode()
     max_reply = 64 * 1024 * 1024
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")}
-    with tempfile.TemporaryFile() as reply_file:
-        proc = subprocess.Popen(SANDBOX_COMMAND + [sys.executable, "-m", "autoformation.grading.sandbox"],
-                                stdin=subprocess.PIPE, stdout=reply_file, stderr=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
-        try:
-            proc.communicate(request, timeout=limits.wall_timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return {"outcome": "wall"}
-        reply_file.seek(0)
-        data = reply_file.read(max_reply + 1)
+    group = pids_cgroup(limits.max_processes + 16)
+
+    def enter_group():
+        if group:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    try:
+        with tempfile.TemporaryFile() as reply_file:
+            proc = subprocess.Popen(SANDBOX_COMMAND + [sys.executable, "-m", "autoformation.grading.sandbox"],
+                                    stdin=subprocess.PIPE, stdout=reply_file, stderr=subprocess.DEVNULL,
+                                    start_new_session=True, env=env, preexec_fn=enter_group)
+            try:
+                proc.communicate(request, timeout=limits.wall_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return {"outcome": "wall"}
+            reply_file.seek(0)
+            data = reply_file.read(max_reply + 1)
+    finally:
+        if group:
+            kill_group(group)
     if len(data) > max_reply:
         return None
     try:
@@ -145,7 +194,8 @@ def mark_silent_errors(nb, status: dict[str, str], stop: int | None) -> None:
         cell.outputs.append(new_output("error", ename=reason, evalue=text, traceback=[f"{reason}: {text}"]))
 
 
-def save_and_read(nb, resources, course, assignment_id, notebook, student, url) -> tuple[list[CellResult], float, float]:
+def save_and_read(nb, resources, course, assignment_id, notebook, student,
+                  url) -> tuple[list[CellResult], float, float]:
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
 
@@ -186,7 +236,8 @@ def grade_submission(course: Course, assignment_id: str, notebook_name: str, stu
         return rejected("Le notebook envoyé n'a pas la structure attendue (cellules de l'exercice abîmées). "
                         "Repartez d'une copie fraîche de l'exercice.")
     reply = run_in_sandbox(nb, data_files(assignment.source_dir), limits, hide_paths)
-    if reply is None or reply.get("outcome") == "error" or (reply.get("outcome") != "wall" and not reply.get("notebook")):
+    broken = reply is None or reply.get("outcome") == "error"
+    if broken or (reply.get("outcome") != "wall" and not reply.get("notebook")):
         return GradeResult("crashed", "La correction a échoué de façon inattendue. Réessayez ; si le problème "
                            "persiste, prévenez votre formateur.", retryable=True)
     if reply["outcome"] == "wall":
