@@ -122,7 +122,7 @@ def _run(engine: images.Engine, image: str, *command: str, timeout: int = 600) -
 
 @pytest.mark.slow
 def test_course_image_runs_as_learner_with_material_tool(engine, built):
-    result = _run(engine, built, "sh", "-c", "id -u; id -g; echo $HOME; command -v jupyterhub-singleuser git")
+    result = _run(engine, built, "sh", "-c", "id -u; id -g; echo $HOME; command -v jupyterhub-singleuser; command -v git")
     assert result.returncode == 0, result.stderr
     uid, gid, home, *tools = result.stdout.split()
     assert (uid, gid, home) == ("1000", "100", "/home/jovyan")
