@@ -1,0 +1,54 @@
+"""Docker backend: one container per learner through DockerSpawner (Docker or Podman's Docker API).
+
+Each course is an entry of the options form running the course's image (`autoformation images
+build`). Every learner has one named volume as their home, whatever the course: containers are
+removed when the server stops, the volume (their work) stays. At each start, the image's released
+material is brought into the home without overwriting the learner's edits, then the server starts.
+"""
+
+from __future__ import annotations
+
+from ..catalogue import Course
+from ..settings import Settings, SettingsError
+from .kubernetes import COURSE_ENV, HOME, MATERIAL_COMMAND
+
+VOLUME_TEMPLATE = "autoformation-home-{username}"  # one named volume per learner (and named server)
+# Bring the material in, then become the single-user server; DockerSpawner appends its arguments,
+# which `"$@"` passes on.
+START_COMMAND = ["sh", "-c", " ".join(MATERIAL_COMMAND) + ' && exec jupyterhub-singleuser "$@"', "material"]
+# How containers reach the hub on this machine: the engine's name for the host (Docker needs
+# `host-gateway` mapped to it, Podman provides it).
+HOST_ALIAS = "host.docker.internal"
+
+
+def course_images(courses: list[Course], settings: Settings) -> dict[str, str]:
+    """Options form choices: course title -> image (local short names, as `images build` tags them)."""
+    return {course.title: course.image_name("", settings.courses.version) for course in courses}
+
+
+def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
+    if not courses:
+        raise SettingsError(
+            f"spawner.backend is 'docker' but no course was found in {settings.courses_dir} "
+            "(setting 'courses.source_dir'): each course becomes an image choice, at least one is needed"
+        )
+    spawner = settings.spawner
+    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    ds = c.DockerSpawner
+    choices = course_images(courses, settings)
+    ds.allowed_images = choices
+    ds.image = next(iter(choices.values()))
+    ds.cmd = list(START_COMMAND)
+    ds.environment = {COURSE_ENV: courses[0].id} if len(courses) == 1 else {}
+    ds.notebook_dir = HOME
+    ds.volumes = {VOLUME_TEMPLATE: HOME}
+    ds.remove = True  # containers go on stop; the named volume (the learner's work) stays
+    ds.mem_limit = spawner.mem_limit
+    ds.cpu_limit = spawner.cpu_limit
+    ds.start_timeout = spawner.start_timeout
+    ds.default_url = spawner.default_url
+    # The hub listens on every interface so containers reach it through the host's alias.
+    port = settings.platform.hub_port
+    c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{port}"
+    c.JupyterHub.hub_connect_url = f"http://{HOST_ALIAS}:{port}"
+    ds.extra_host_config = {"extra_hosts": {HOST_ALIAS: "host-gateway"}}
