@@ -1,0 +1,1 @@
+"""`autoformation courses`: list, check and release the courses (nbgrader source notebooks)."""

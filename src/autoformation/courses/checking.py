@@ -1,0 +1,202 @@
+"""Check one assignment notebook: lint, run, generate the release, autograde both versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .authoring import MARKERS, cell_name, lint_notebook
+from .nbgrader_setup import CELL_TIMEOUT, nbgrader_config, tools_on_path
+
+CHECKER_VERSION = "1"  # bump when the checks change: invalidates the cache
+
+
+@dataclass
+class NotebookJob:
+    course: str
+    assignment: str
+    notebook: Path  # source notebook, inside the assignment's source folder
+    cell_timeout: int = CELL_TIMEOUT
+
+    @property
+    def where(self) -> str:
+        return f"{self.course}/{self.assignment}/{self.notebook.name}"
+
+
+@dataclass
+class NotebookResult:
+    where: str
+    ok: bool
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    cached: bool = False
+
+
+def content_hash(job: NotebookJob) -> str:
+    """Notebook + every file of its assignment folder + the checker's configuration."""
+    digest = hashlib.sha256(f"{CHECKER_VERSION}|{job.cell_timeout}|{job.notebook.name}".encode())
+    folder = job.notebook.parent
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _text(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _blocks(text: str, begin: str, end: str) -> tuple[list[str], list[str]]:
+    """(lines inside begin/end blocks, lines outside), stripped, blank lines dropped."""
+    inside, outside, depth = [], [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(begin):
+            depth = True
+        elif stripped.startswith(end):
+            depth = False
+        elif stripped:
+            (inside if depth else outside).append(stripped)
+    return inside, outside
+
+
+def _run_source(job: NotebookJob, out_dir: Path) -> list[str]:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output = out_dir / f"executed-{job.notebook.name}"
+    try:
+        papermill.execute_notebook(
+            str(job.notebook), str(output), cwd=str(job.notebook.parent),
+            execution_timeout=job.cell_timeout, progress_bar=False, log_output=False,
+        )
+    except PapermillExecutionError as err:
+        return [f"{job.where}, cell #{err.cell_index}: raises {err.ename}: {err.evalue}"]
+    except TimeoutError as err:  # nbclient's CellTimeoutError
+        where = "a cell"
+        if output.exists():
+            executed = nbformat.read(output, as_version=4)
+            for index, cell in enumerate(executed.cells):
+                if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+                    where = cell_name(cell, index)
+        return [f"{job.where}, {where}: takes longer than {job.cell_timeout} s ({str(err).splitlines()[0]})"]
+    return []
+
+
+def _check_release(job: NotebookJob, source, release) -> list[str]:
+    problems = []
+    solution_lines, hidden_lines, visible = set(), set(), set()
+    for cell in source.cells:
+        text = _text(cell)
+        sol_in, sol_out = _blocks(text, *MARKERS[0])
+        hid_in, hid_out = _blocks(text, *MARKERS[1])
+        solution_lines.update(sol_in)
+        hidden_lines.update(hid_in)
+        visible.update(set(sol_out) & set(hid_out))
+    for index, cell in enumerate(release.cells):
+        here = f"{job.where}, release {cell_name(cell, index)}"
+        lines = {line.strip() for line in _text(cell).splitlines() if line.strip()}
+        leaked = sorted((lines & solution_lines) - visible)
+        if leaked:
+            problems.append(f"{here}: solution code left in the learner version: {leaked[0]!r}")
+        leaked = sorted((lines & hidden_lines) - visible)
+        if leaked:
+            problems.append(f"{here}: hidden test left in the learner version: {leaked[0]!r}")
+        if any("HIDDEN TEST" in line.upper() for line in lines):
+            problems.append(f"{here}: hidden-test text left in the learner version (misspelt marker?)")
+        if "BEGIN SOLUTION" in _text(cell):
+            problems.append(f"{here}: solution marker left in the learner version")
+    for index, cell in enumerate(source.cells):
+        meta = cell.metadata.get("nbgrader") or {}
+        if not (meta.get("grade") or meta.get("locked") or meta.get("solution")):
+            continue
+        matches = [c for c in release.cells if (c.metadata.get("nbgrader") or {}).get("grade_id") == meta.get("grade_id")]
+        if not matches:
+            problems.append(f"{job.where}, {cell_name(cell, index)}: missing from the learner version")
+        elif "checksum" not in matches[0].metadata["nbgrader"] and (meta.get("grade") or meta.get("locked")):
+            problems.append(f"{job.where}, {cell_name(cell, index)}: no nbgrader checksum in the learner version")
+    return problems
+
+
+def _autograde(api, gradebook_url: str, job: NotebookJob, student: str, folder: Path, course_root: Path):
+    from nbgrader.api import Gradebook
+
+    target = course_root / "submitted" / student / job.assignment
+    shutil.copytree(folder, target)
+    result = api.autograde(job.assignment, student, force=True, create=True)
+    if not result.get("success"):
+        return None, f"{job.where}: nbgrader autograde of the {student} version failed: {result.get('error')}"
+    with Gradebook(gradebook_url) as gradebook:
+        submission = gradebook.find_submission_notebook(job.notebook.stem, job.assignment, student)
+        scores = {g.name: (g.auto_score, g.max_score) for g in submission.grades if g.cell.cell_type == "code"}
+    return scores, None
+
+
+def _generate_and_grade(job: NotebookJob, course_root: Path) -> list[str]:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    source_dir = course_root / "source" / job.assignment
+    shutil.copytree(job.notebook.parent, source_dir,
+                    ignore=lambda d, names: [n for n in names if n.endswith(".ipynb") and n != job.notebook.name])
+    config = nbgrader_config(course_root, job.cell_timeout)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    result = api.generate_assignment(job.assignment, force=True, create=True)
+    release_nb = course_root / "release" / job.assignment / job.notebook.name
+    if not result.get("success") or not release_nb.exists():
+        return [f"{job.where}: nbgrader generate_assignment failed: {result.get('log') or result.get('error')}"]
+    source = nbformat.read(job.notebook, as_version=4)
+    problems = _check_release(job, source, nbformat.read(release_nb, as_version=4))
+    url = config.CourseDirectory.db_url
+    solved, error = _autograde(api, url, job, "solution", source_dir, course_root)
+    if error:
+        return problems + [error]
+    for name, (score, max_score) in solved.items():
+        if score != max_score:
+            problems.append(f"{job.where}, cell '{name}': the solution scores {score}/{max_score}, not full marks")
+    untouched, error = _autograde(api, url, job, "release", release_nb.parent, course_root)
+    if error:
+        return problems + [error]
+    for name, (score, max_score) in untouched.items():
+        if score:
+            problems.append(f"{job.where}, cell '{name}': the untouched learner version scores {score}/{max_score}, not 0")
+    return problems
+
+
+def check_notebook(job: NotebookJob) -> NotebookResult:
+    """All checks of one notebook (runs in a worker process)."""
+    started = time.monotonic()
+    tools_on_path()
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy session noise from the gradebook
+    errors = lint_notebook(job.notebook, job.where)
+    if not errors:
+        with tempfile.TemporaryDirectory(prefix="af-check-") as tmp:
+            errors = _run_source(job, Path(tmp))
+            if not errors:
+                course_root = Path(tmp) / "course"
+                course_root.mkdir()
+                errors = _generate_and_grade(job, course_root)
+    return NotebookResult(job.where, not errors, errors, time.monotonic() - started)
+
+
+class CheckCache:
+    """Hashes of notebooks that passed, one empty file per hash."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory / "courses-check"
+
+    def passed(self, key: str) -> bool:
+        return (self.directory / key).exists()
+
+    def record(self, key: str, result: NotebookResult) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / key).write_text(json.dumps({"where": result.where, "seconds": result.seconds}))
