@@ -119,7 +119,8 @@ def _check_release(job: NotebookJob, source, release) -> list[str]:
         meta = cell.metadata.get("nbgrader") or {}
         if not (meta.get("grade") or meta.get("locked") or meta.get("solution")):
             continue
-        matches = [c for c in release.cells if (c.metadata.get("nbgrader") or {}).get("grade_id") == meta.get("grade_id")]
+        grade_id = meta.get("grade_id")
+        matches = [c for c in release.cells if (c.metadata.get("nbgrader") or {}).get("grade_id") == grade_id]
         if not matches:
             problems.append(f"{job.where}, {cell_name(cell, index)}: missing from the learner version")
         elif "checksum" not in matches[0].metadata["nbgrader"] and (meta.get("grade") or meta.get("locked")):
@@ -168,7 +169,8 @@ def _generate_and_grade(job: NotebookJob, course_root: Path) -> list[str]:
         return problems + [error]
     for name, (score, max_score) in untouched.items():
         if score:
-            problems.append(f"{job.where}, cell '{name}': the untouched learner version scores {score}/{max_score}, not 0")
+            problems.append(
+                f"{job.where}, cell '{name}': the untouched learner version scores {score}/{max_score}, not 0")
     return problems
 
 
