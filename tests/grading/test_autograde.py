@@ -139,6 +139,16 @@ HOSTILE = {
     "read_course_source": dict(ex1_solution="open('{course}/source/01-bases/01-bases.ipynb').read()\n"
                                + CORRECT["ex1-solution"]),
     "read_other_home": dict(ex1_solution="open('{homes}/bob/secret.txt').read()\n" + CORRECT["ex1-solution"]),
+    "unmount_hidden": dict(ex1_solution="import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                           "assert libc.umount2(b'{data}', 2) == 0, ctypes.get_errno()\n"
+                           "open('{data}/grading/gradebook-mini.sqlite', 'rb').read()\n" + CORRECT["ex1-solution"]),
+    # Tries to write a forged reply on every fd of the sandbox runner; only then answers correctly.
+    "forge_reply": dict(ex1_solution="import os\nwritten = 0\nfor fd in os.listdir(f'/proc/{os.getppid()}/fd'):\n"
+                        "    try:\n        with open(f'/proc/{os.getppid()}/fd/{fd}', 'w') as f:\n"
+                        "            f.write('{\"outcome\": \"done\"}')\n            written += 1\n"
+                        "    except PermissionError:\n        raise\n    except OSError:\n        pass\n"
+                        "assert written\n"
+                        + CORRECT["ex1-solution"]),
     "network": dict(ex1_solution="import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)\n"
                     + CORRECT["ex1-solution"]),
     "huge_file": dict(ex1_solution="with open('gros.bin', 'wb') as f:\n    for _ in range(1000):\n"
@@ -167,7 +177,8 @@ def test_wall_clock_bounds_the_whole_notebook(course, platform):
 
 
 @pytest.mark.parametrize("name", ["memory_bomb", "fork_bomb", "sys_exit", "hide_errors", "read_gradebook",
-                                  "read_course_source", "read_other_home", "network", "huge_file"])
+                                  "read_course_source", "read_other_home", "network", "huge_file",
+                                  "unmount_hidden", "forge_reply"])
 def test_hostile_code_fails_its_exercise_only(course, platform, name):
     assert (platform["settings"].grading_dir / "gradebook-mini.sqlite").is_file()  # there, but hidden
     result = grade(course, platform, hostile(name, platform))

@@ -17,7 +17,7 @@ import nbformat
 from ..catalogue import Course
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-SANDBOX_COMMAND = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork"]
+SANDBOX_COMMAND = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--mount-proc"]
 
 
 @dataclass

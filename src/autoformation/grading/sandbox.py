@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 TRUNCATED_NOTE = "\n[sortie tronquée : la sortie de cette cellule dépassait {kb} Ko]\n"
-PR_SET_DUMPABLE = 4
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
+CAPSET, LINUX_CAPABILITY_VERSION_3 = 126, 0x20080522  # x86_64 syscall number
 MS_NOSUID, MS_NODEV = 2, 4
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -47,6 +48,23 @@ def loopback_up() -> None:
         fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14s", b"lo", flags | iff_up, b"\0" * 14))
     finally:
         sock.close()
+
+
+def drop_capabilities() -> None:
+    """Learner code runs as root of the user namespace: without capabilities it cannot unmount what hides
+    the platform's folders, nor ptrace us (we are non-dumpable) to reach the reply channel."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no such cap
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap}")
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.syscall(CAPSET, header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "no_new_privs failed")
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make the sandbox non-dumpable")
 
 
 def processes_of_uid(uid: int) -> int:
@@ -138,7 +156,7 @@ def run(request: dict) -> dict:
     except OSError:
         pass  # no loopback: notebooks serving on 127.0.0.1 fail, nothing else
     set_limits(limits)
-    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    drop_capabilities()
 
     nb = nbformat.from_dict(request["notebook"])
     record = {"status": {}, "current": None, "truncated": set()}
