@@ -100,6 +100,7 @@ def local_podman(state_dir: Path) -> Engine:
 
     if not shutil.which("podman"):
         raise ImageError("podman is not installed (apt-get install podman runc debootstrap)")
+    state_dir = Path(state_dir).resolve()  # podman wants absolute paths
     state_dir.mkdir(parents=True, exist_ok=True)
     hard_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     hard_nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]

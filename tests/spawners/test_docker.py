@@ -107,10 +107,10 @@ def test_container_has_limits_and_named_home_and_material(docker_host, monkeypat
     config = docker_config([c for c in COURSES if c.image == "ml"])
     config.DockerSpawner.remove = False  # keep it to inspect; removed below
     username = f"learner{int(time.time())}"
-    spawner = asyncio.run(_spawn(config, host, username))
     client = docker.DockerClient(base_url=host)
     volume = VOLUME_TEMPLATE.format(username=username)
     try:
+        spawner = asyncio.run(_spawn(config, host, username))
         container = client.containers.get(spawner.container_name)
         attrs = container.attrs
         assert attrs["HostConfig"]["Memory"] == 300 * 1024 * 1024
@@ -128,5 +128,7 @@ def test_container_has_limits_and_named_home_and_material(docker_host, monkeypat
         assert "01-premiers-modeles" in listing
         assert container.exec_run("id -u").output.decode().strip() == "1000"
     finally:
-        client.containers.get(spawner.container_name).remove(force=True)
-        client.volumes.get(volume).remove(force=True)
+        for leftover in client.containers.list(all=True, filters={"volume": volume}):
+            leftover.remove(force=True)
+        for leftover in client.volumes.list(filters={"name": volume}):
+            leftover.remove(force=True)
