@@ -218,14 +218,18 @@ def test_malformed_and_wrong_notebooks_are_rejected(course, platform):
         "Le fichier envoyé n'est pas un notebook valide (JSON illisible).")
     assert grade(course, platform, b'{"cells": [').status == "rejected"
     assert grade(course, platform, b'[1, 2]').status == "rejected"
+    too_big = grade(course, platform, b" " * (21 * 1024 * 1024))
+    assert too_big.status == "rejected" and "trop gros" in too_big.message
     result = grade_submission(course, "01-bases", "autre.ipynb", "alice", as_bytes(submission()), platform["url"],
                               LIMITS, platform["hide"])
     assert result.status == "rejected" and "autre.ipynb" in result.message
 
 
 def test_honest_submission_after_hostile_ones(course, platform):
-    result = grade(course, platform, submission(), student="carole")
-    assert (result.status, result.score) == ("graded", 6.0)
+    # Same learner as the hostile submissions: the gradebook holds this grading's scores, not stale ones.
+    result = grade(course, platform, submission(ex2_solution="total = 0"))
+    assert (result.status, result.score) == ("graded", 3.0)
+    assert points(result) == {"ex1-tests": 2.0, "ex2-tests": 0.0, "ex3-tests": 1.0}
 
 
 def test_postgresql_gradebook(course, postgres_url, tmp_path):  # noqa: F811
