@@ -22,7 +22,8 @@ from pathlib import Path
 
 TRUNCATED_NOTE = "\n[sortie tronquée : la sortie de cette cellule dépassait {kb} Ko]\n"
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
-CAPSET, LINUX_CAPABILITY_VERSION_3 = 126, 0x20080522  # x86_64 syscall number
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+CAPSET = {"x86_64": 126, "aarch64": 91}  # syscall numbers
 MS_NOSUID, MS_NODEV = 2, 4
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -59,7 +60,9 @@ def drop_capabilities() -> None:
             raise OSError(ctypes.get_errno(), f"cannot drop capability {cap}")
     header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
     data = (ctypes.c_uint32 * 6)()
-    if libc.syscall(CAPSET, header, data) != 0:
+    import platform
+
+    if libc.syscall(CAPSET[platform.machine()], header, data) != 0:
         raise OSError(ctypes.get_errno(), "capset failed")
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "no_new_privs failed")
