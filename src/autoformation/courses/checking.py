@@ -80,13 +80,16 @@ def _run_source(job: NotebookJob, out_dir: Path) -> list[str]:
             execution_timeout=job.cell_timeout, progress_bar=False, log_output=False,
         )
     except PapermillExecutionError as err:
-        return [f"{job.where}, cell #{err.cell_index}: raises {err.ename}: {err.evalue}"]
+        cells = nbformat.read(job.notebook, as_version=4).cells
+        where = cell_name(cells[err.cell_index], err.cell_index) if err.cell_index < len(cells) else "a cell"
+        return [f"{job.where}, {where}: raises {err.ename}: {err.evalue}"]
     except TimeoutError as err:  # nbclient's CellTimeoutError
         where = "a cell"
         if output.exists():
             executed = nbformat.read(output, as_version=4)
+            # papermill marks the timed-out cell "completed" too: it is the last one that started
             for index, cell in enumerate(executed.cells):
-                if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+                if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
                     where = cell_name(cell, index)
         return [f"{job.where}, {where}: takes longer than {job.cell_timeout} s ({str(err).splitlines()[0]})"]
     return []

@@ -1,0 +1,133 @@
+"""`autoformation courses check` on the fixture course and on copies broken on purpose."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoformation.courses import command
+from autoformation.courses.checking import CheckCache, NotebookJob, check_notebook, content_hash
+
+WHERE = "mini/01-bases/01-bases.ipynb"
+
+
+def run_check(project, capsys, *extra):
+    status = command.main(["--config", str(project.settings), "check", *extra])
+    out = capsys.readouterr()
+    return status, out.out + out.err
+
+
+def job(project):
+    return NotebookJob("mini", "01-bases", project.notebook)
+
+
+def test_fixture_passes_and_cache_skips_unchanged_then_reruns_changed(project, capsys, monkeypatch):
+    status, output = run_check(project, capsys)
+    assert status == 0, output
+    assert "1 passed, 0 failed" in output
+    assert CheckCache(project.data / "cache").passed(content_hash(job(project)))
+
+    executed = []
+    real = command.check_notebook
+    monkeypatch.setattr(command, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(command, "check_notebook", lambda j: executed.append(j.where) or real(j))
+    status, output = run_check(project, capsys)
+    assert status == 0 and executed == [], output
+    assert "cached" in output
+
+    # a changed data file of the assignment invalidates the cache
+    (project.notebook.parent / "data" / "valeurs.csv").write_text("x\n1\n2\n4\n")
+    status, output = run_check(project, capsys)
+    assert executed == [WHERE]
+    assert status == 1 and f"{WHERE}, cell 'test_somme': raises AssertionError: total devrait valoir 6" in output
+
+
+class _InlinePool:
+    """A ProcessPoolExecutor stand-in running jobs in this process, so a test can see what ran."""
+
+    def __init__(self, max_workers):
+        assert max_workers >= 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def test_no_cache_forces_a_rerun(project, capsys, monkeypatch):
+    project.edit(3, source="assert False, 'x'", points=None)  # lint failure: fast, and proves it ran
+    key = content_hash(job(project))
+    CheckCache(project.data / "cache").record(key, check_notebook(job(project)))  # pretend it passed
+    assert run_check(project, capsys)[0] == 0
+    status, output = run_check(project, capsys, "--no-cache")
+    assert status == 1 and "graded cell without points" in output
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda p: p.notebook.write_text('{"cells": [ '), f"{WHERE}: malformed notebook JSON"),
+        (lambda p: p.edit(2, source="total = sum(valeurs)"),
+         f"{WHERE}, cell 'somme': solution cell without '### BEGIN SOLUTION'"),
+        (lambda p: p.edit(3, grade_id="somme"), f"{WHERE}, cell 'somme': duplicate grade id 'somme' (also cell #2)"),
+        (lambda p: p.edit(3, points=None), f"{WHERE}, cell 'test_somme': graded cell without points"),
+        (lambda p: p.edit(1, source="x = 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS"),
+         f"{WHERE}, cell #1: hidden-test markers in a cell that is not a graded test cell"),
+        (lambda p: p.edit(2, source="### BEGIN SOLUTION\ntotal = sum(valeurs)\n"),
+         f"{WHERE}, cell 'somme': unbalanced markers: '### BEGIN SOLUTION' is never closed"),
+    ],
+    ids=["malformed-json", "missing-markers", "duplicate-grade-id", "points-missing", "hidden-outside-test",
+         "unbalanced"],
+)
+def test_authoring_mistakes_are_named(project, capsys, breakage, message):
+    breakage(project)
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert message in output
+
+
+def test_notebook_that_raises_names_the_cell(project, capsys):
+    project.edit(1, source='valeurs = [int(l) for l in open("data/absent.csv")]')
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert f"{WHERE}, cell #1: raises FileNotFoundError" in output
+
+
+def test_wrong_solution_fails(project, capsys):
+    # visible tests pass (total == 6) but the hidden test wants an int computed from the data
+    project.edit(2, source="### BEGIN SOLUTION\ntotal = 6.0\n### END SOLUTION")
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert f"{WHERE}, cell 'test_somme': raises AssertionError" in output
+
+
+def test_test_cell_passing_without_an_answer_fails(project, capsys):
+    # the test does not look at the answer: the untouched learner version would score points
+    project.edit(3, source='print("Bravo, c\'est juste !")')
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert f"{WHERE}, cell 'test_somme': the untouched learner version scores 2.0/2.0, not 0" in output
+
+
+def test_cell_timeout_names_the_cell(project, capsys):
+    project.settings.write_text(project.settings.read_text()[:-1] + ', "grading": {"cell_timeout": 2}}')
+    project.edit(1, source="import time\ntime.sleep(30)")
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert f"{WHERE}, cell #1: takes longer than 2 s" in output
+
+
+def test_hidden_test_leaking_into_release_fails(project, capsys):
+    # a misspelt marker: nbgrader keeps the "hidden" test in the learner version
+    project.edit(3, source='assert total == 6, "total devrait valoir 6."\n'
+                 "### BEGIN HIDDEN TEST\nassert isinstance(total, int)\n### END HIDDEN TEST")
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert f"{WHERE}, release cell 'test_somme': hidden-test text left in the learner version" in output
