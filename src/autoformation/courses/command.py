@@ -96,10 +96,11 @@ def run_checks(jobs: list[NotebookJob], cache: CheckCache | None, workers: int) 
 
 
 def _summary(results: list[NotebookResult]) -> None:
-    print(f"\n{'notebook':60} {'result':8} {'time':>8}")
+    width = max([len(r.where) for r in results] + [len("notebook")])
+    print(f"\n{'notebook':{width}} {'result':8} {'time':>8}")
     for r in results:
         status = "cached" if r.cached else ("ok" if r.ok else "FAILED")
-        print(f"{r.where:60} {status:8} {r.seconds:>7.1f}s")
+        print(f"{r.where:{width}} {status:8} {r.seconds:>7.1f}s")
     failed = [r for r in results if not r.ok]
     for r in failed:
         for error in r.errors:
