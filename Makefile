@@ -6,8 +6,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 REQUIREMENTS := $(wildcard images/*/requirements.txt)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-# Debian packages the tests need: a browser for the end-to-end tests, PostgreSQL for the gradebook tests.
-TEST_DEBS := chromium
+# Debian packages the tests need: a browser for the end-to-end tests, PostgreSQL for the gradebook
+# tests, Podman and debootstrap to build and run the learner images without a Docker engine.
+TEST_DEBS := chromium postgresql podman runc debootstrap uidmap slirp4netns fuse-overlayfs
 PYTEST_ARGS ?=
 
 .PHONY: up test install lint system-deps bench clean

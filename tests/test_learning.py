@@ -27,16 +27,24 @@ def cell(page, index: int):
 def set_cell(page, index: int, code: str) -> None:
     cell(page, index).locator(".cm-content").click()
     page.keyboard.press("Control+a")
-    page.keyboard.type(code)
+    page.keyboard.insert_text(code)  # no auto-closed brackets
 
 
 def run_cell(page, index: int) -> None:
+    """Run a cell as a person does (Ctrl+Enter) and wait until the kernel has run it."""
+    prompt = cell(page, index).locator(".jp-InputPrompt")
+    before = prompt.inner_text()
     cell(page, index).locator(".cm-content").click()
     page.keyboard.press("Control+Enter")
+    page.wait_for_function(
+        "([el, before]) => { const t = el.innerText.trim(); return t !== before.trim() && /\\[\\d+\\]/.test(t); }",
+        arg=[prompt.element_handle(), before],
+        timeout=60_000,
+    )
 
 
 NOTEBOOK = "ml/01-premiers-modeles/01-premiers-modeles.ipynb"
-WRONG = 'part_revenu_eleve = enquete["revenu_eleve"].sum()'
+WRONG = 'part_revenu_eleve = enquete["revenu_eleve"].sum() / 100'
 RIGHT = 'part_revenu_eleve = enquete["revenu_eleve"].mean()'
 
 
@@ -76,7 +84,8 @@ def test_learner_checks_submits_and_sees_progress(platform, page, browser):
     with page.context.expect_page() as feedback_tab:
         dialog.get_by_role("link", name="Voir la correction").click()
     feedback = feedback_tab.value
-    expect(feedback.locator("body")).to_contain_text("ex1-part-tests")
+    expect(feedback.locator("body")).to_contain_text(re.compile(r"Note : 1 / \d+"))
+    expect(feedback.locator("body")).to_contain_text("Bravo, c'est juste !")  # her passing check, as graded
     assert "BEGIN HIDDEN TESTS" not in feedback.content()
     screenshot(feedback, "feedback")
     feedback.close()
