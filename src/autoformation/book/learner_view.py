@@ -13,6 +13,8 @@ import re
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
+from ..courses.nbgrader_setup import CODE_STUB, TEXT_STUB
+
 HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SHOW_SOLUTION = "Afficher la solution"
 HIDE_SOLUTION = "Masquer la solution"
@@ -64,7 +66,8 @@ def learner_page(executed, name: str, launch_url: str, home_path: str):
     resources = {}
     try:
         ClearHiddenTests().preprocess(learner, resources)
-        ClearSolutions().preprocess(learner, resources)
+        # The same French stubs as the released notebooks learners get.
+        ClearSolutions(code_stub={"python": CODE_STUB}, text_stub=TEXT_STUB).preprocess(learner, resources)
     except RuntimeError as err:  # nbgrader's own message: missing END marker, marker in a wrong cell...
         raise LearnerViewError(f"{name}: {err}") from None
     # Hidden tests are gone from the learner version; the solution version still has them.
