@@ -134,6 +134,9 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=8, help="submissions to grade (default 8)")
     parser.add_argument("--runs", type=int, default=30, help="self-check executions (default 30)")
     args = parser.parse_args()
+    from autoformation.courses.nbgrader_setup import tools_on_path
+
+    tools_on_path()  # nbgrader runs `alembic` as a command: also when started as .venv/bin/python
 
     timings = self_check_latency(args.runs)
     base = timings["baseline (plain kernel)"]

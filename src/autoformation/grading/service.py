@@ -25,6 +25,7 @@ from tornado.httpserver import HTTPServer
 
 from .. import charts, progress
 from ..catalogue import Course, load_catalogue
+from ..courses.nbgrader_setup import tools_on_path
 from ..settings import Settings, load
 from ..web import ServicePage, bind_host
 from .store import DONE, NewResult, Store, Submission
@@ -59,6 +60,7 @@ class Grader:
 
     def __init__(self, settings: Settings, store: Store, courses: dict[str, Course]):
         self.settings, self.store, self.courses = settings, store, courses
+        tools_on_path()  # nbgrader's gradebook runs `alembic`, whatever PATH the service was started with
         self.workers = settings.grading.workers or os.cpu_count() or 1
         self.wakeup = asyncio.Event()
 
