@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
@@ -63,6 +64,8 @@ class Grader:
         tools_on_path()  # nbgrader's gradebook runs `alembic`, whatever PATH the service was started with
         self.workers = settings.grading.workers or os.cpu_count() or 1
         self.wakeup = asyncio.Event()
+        # Workers grade in threads: two generating a new gradebook at once race on its tables.
+        self.gradebook_lock = threading.Lock()
 
     def grade(self, sub: Submission) -> NewResult:
         from .autograde import Limits, grade_submission
@@ -70,7 +73,8 @@ class Grader:
 
         course = self.courses[sub.course]
         url = gradebook_url(self.settings, course.id)
-        prepare_gradebook(course, url)
+        with self.gradebook_lock:
+            prepare_gradebook(course, url)
         hide = [self.settings.data_dir, self.settings.courses_dir]
         result = grade_submission(
             course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings), hide
