@@ -156,3 +156,59 @@ def test_trainer_follows_grades_and_exports(platform, page, browser):
     assert ("bruno", f"{ASSIGNMENT}/{NOTEBOOK}") in diane_rows
     for p in (alice, bruno, diane):
         p.context.close()
+
+
+def start_server(page, platform, name) -> None:
+    page.goto(f"{platform.url}/hub/spawn")
+    page.wait_for_url(re.compile(rf"/user/{name}/"), timeout=120_000)
+
+
+def stop_server(page, platform, name) -> None:
+    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/hub"))
+    response = page.request.delete(f"{platform.url}/hub/api/users/{name}/server", headers={"X-XSRFToken": xsrf})
+    assert response.status in (202, 204), response.text()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = page.request.get(f"{platform.url}/hub/api/user", headers={"X-XSRFToken": xsrf}).json()
+        if not status.get("servers"):
+            return
+        time.sleep(1)
+    pytest.fail(f"{name}'s server did not stop")
+
+
+def test_a_new_release_reaches_the_dashboard_without_overwriting_work(platform, page, browser):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from autoformation.settings import load
+
+    settings = load(platform.settings_file)
+    alice = learner_page(browser, platform, "alice")
+    start_server(alice, platform, "alice")
+    mine = settings.homes_dir / "alice" / "ml" / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(mine, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("Mes notes à moi."))
+    nbformat.write(nb, mine)
+    stop_server(alice, platform, "alice")
+
+    values = yaml.safe_load(platform.settings_file.read_text())
+    values.setdefault("courses", {})["version"] = "2099.1"
+    settings_file = platform.settings_file
+    settings_file.write_text(yaml.safe_dump(values))
+    subprocess.run(
+        [sys.executable, "-m", "autoformation.cli", "courses", "release", "ml", "--config", str(settings_file)],
+        check=True, capture_output=True, timeout=240,
+    )
+    assert json.loads((settings.release_dir / "ml" / "release.json").read_text())["version"] == "2099.1"
+
+    start_server(alice, platform, "alice")
+    assert "Mes notes à moi." in mine.read_text()  # her edited notebook was kept
+    sign_in(page, platform, "claire", next_url="/services/formateur/cours/ml")
+    page.wait_for_url(re.compile(r"/services/formateur/cours/ml"))
+    row = page.locator(f"#learners tr[data-learner=alice][data-notebook='{ASSIGNMENT}/{NOTEBOOK}']")
+    expect(row.locator("td").nth(5)).to_have_text("2099.1")
+    screenshot(page, "trainer-course-new-version")
+    stop_server(alice, platform, "alice")
+    alice.context.close()
