@@ -16,9 +16,23 @@ VOLUME_TEMPLATE = "autoformation-home-{username}"  # one named volume per learne
 # Bring the material in, then become the single-user server; DockerSpawner appends its arguments,
 # which `"$@"` passes on.
 START_COMMAND = ["sh", "-c", " ".join(MATERIAL_COMMAND) + ' && exec jupyterhub-singleuser "$@"', "material"]
-# How containers reach the hub on this machine: the engine's name for the host (Docker needs
-# `host-gateway` mapped to it, Podman provides it).
-HOST_ALIAS = "host.docker.internal"
+
+
+def host_address() -> str:
+    """This machine's non-loopback address (the one its default route uses), or loopback if none.
+
+    Containers reach the hub there; `host.docker.internal`/`host-gateway` is not used because Podman
+    4.3 does not provide it, and the proxy (on this machine) resolves the same URL: it must not be a
+    name only containers know.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: only picks the outgoing interface
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
 
 
 def course_images(courses: list[Course], settings: Settings) -> dict[str, str]:
@@ -47,8 +61,8 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
     ds.cpu_limit = spawner.cpu_limit
     ds.start_timeout = spawner.start_timeout
     ds.default_url = spawner.default_url
-    # The hub listens on every interface so containers reach it through the host's alias.
+    # The hub API listens on every interface so containers reach it at the host's address; the
+    # servers stay published on loopback only (DockerSpawner's host_ip), reached by the proxy.
     port = settings.platform.hub_port
     c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{port}"
-    c.JupyterHub.hub_connect_url = f"http://{HOST_ALIAS}:{port}"
-    ds.extra_host_config = {"extra_hosts": {HOST_ALIAS: "host-gateway"}}
+    c.JupyterHub.hub_connect_url = f"http://{host_address()}:{port}"

@@ -1,0 +1,108 @@
+"""The hub with `spawner.backend: docker` against Podman's Docker API, end to end.
+
+Two learners sign in through the OIDC form in the real browser and get their servers in two
+containers of the ml image (`autoformation images build`, as tests/test_images.py builds it);
+through the hub we check JupyterLab answers for each, the memory limit, that each container only
+mounts its own learner's volume, and that stopping a server removes the container but keeps the
+volume and the learner's files. Containers reach the hub at this machine's non-loopback address
+(`host_address()`: Podman 4.3 has no `host-gateway`); their servers are published on loopback only.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from autoformation.catalogue import load_catalogue
+from autoformation.spawners.docker import HOME, VOLUME_TEMPLATE
+from tests.conftest import ROOT, sign_in, start_platform
+from tests.spawners.test_docker import docker_host  # noqa: F401 (fixture)
+
+ML = next(c for c in load_catalogue(ROOT / "courses") if c.image == "ml")
+
+
+def _start_server(page, platform, username: str, signed_in: bool = False) -> None:
+    if not signed_in:
+        sign_in(page, platform, username)
+        page.wait_for_url("**/hub/**")
+    page.goto(f"{platform.url}/hub/spawn")
+    if page.locator("select[name=image]").count():
+        page.select_option("select[name=image]", label=ML.title)
+        page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"**/user/{username}/**", timeout=240_000)
+
+
+def _contents(page, platform, username: str, path: str = ""):
+    return page.request.get(f"{platform.url}/user/{username}/api/contents/{path}")
+
+
+@pytest.mark.slow
+def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa: F811
+    import docker
+
+    host, _engine = docker_host
+    client = docker.DockerClient(base_url=host)
+    platform = start_platform(
+        tmp_path, release=True, spawner={"backend": "docker", "mem_limit": "512M"}, env={"DOCKER_HOST": host}
+    )
+    contexts = {}
+    try:
+        pages = {}
+        for name in ("alice", "bruno"):
+            contexts[name] = browser.new_context(locale="fr-FR")
+            contexts[name].set_default_timeout(60_000)
+            pages[name] = contexts[name].new_page()
+            _start_server(pages[name], platform, name)
+            listing = _contents(pages[name], platform, name)
+            assert listing.ok, listing.text()
+            assert "ml" in {item["name"] for item in listing.json()["content"]}
+        containers = {c.name: c for c in client.containers.list()}
+        for name in ("alice", "bruno"):
+            container = containers[f"jupyter-{name}"]
+            assert container.attrs["HostConfig"]["Memory"] == 512 * 1024 * 1024
+            mounts = {m.get("Name"): m["Destination"] for m in container.attrs["Mounts"]}
+            assert mounts == {VOLUME_TEMPLATE.format(username=name): HOME}
+        # alice's container sees only her home: no trace of bruno's volume.
+        alice = containers["jupyter-alice"]
+        assert alice.exec_run(["sh", "-c", "ls /home; mount | grep -c bruno || true"]).output.decode().split() == [
+            "jovyan",
+            "0",
+        ]
+        # A file alice writes survives stopping and restarting her server; the container goes, the volume stays.
+        page = pages["alice"]
+        xsrf = next(c["value"] for c in contexts["alice"].cookies() if c["name"] == "_xsrf")
+        put = page.request.put(
+            f"{platform.url}/user/alice/api/contents/notes.txt",
+            data={"type": "file", "format": "text", "content": "mes notes"},
+            headers={"X-XSRFToken": xsrf},
+        )
+        assert put.ok, put.text()
+        admin = browser.new_context()
+        admin_page = admin.new_page()
+        sign_in(admin_page, platform, "diane")
+        admin_page.wait_for_url("**/hub/**")
+        admin_page.goto(f"{platform.url}/hub/admin")
+        xsrf_admin = next(c["value"] for c in admin.cookies() if c["name"] == "_xsrf")
+        stop = admin_page.request.delete(
+            f"{platform.url}/hub/api/users/alice/server", headers={"X-XSRFToken": xsrf_admin}
+        )
+        assert stop.status in (202, 204), stop.text()
+        deadline = time.monotonic() + 60
+        while any(c.name == "jupyter-alice" for c in client.containers.list(all=True)):
+            assert time.monotonic() < deadline, "alice's container was not removed"
+            time.sleep(1)
+        assert client.volumes.get(VOLUME_TEMPLATE.format(username="alice"))
+        admin.close()
+        _start_server(page, platform, "alice", signed_in=True)
+        kept = _contents(page, platform, "alice", "notes.txt?content=1")
+        assert kept.ok and kept.json()["content"] == "mes notes"
+    finally:
+        for context in contexts.values():
+            context.close()
+        platform.stop()
+        for name in ("alice", "bruno"):
+            for leftover in client.containers.list(all=True, filters={"name": f"jupyter-{name}"}):
+                leftover.remove(force=True)
+            for leftover in client.volumes.list(filters={"name": VOLUME_TEMPLATE.format(username=name)}):
+                leftover.remove(force=True)
