@@ -103,6 +103,13 @@ class Service:
     def kill(self) -> None:
         """SIGKILL the service, then its orphaned sandboxes (as stopping its container would)."""
         orphans = self.descendants()
+        groups = set()
+        for pid in orphans:  # the sandboxes' pids cgroups, which the killed service cannot remove any more
+            try:
+                lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+            except OSError:
+                continue
+            groups |= {line.split(":", 2)[2] for line in lines if ":pids:/autoformation-" in line}
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         for pid in orphans:
@@ -110,6 +117,15 @@ class Service:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        for group in groups:
+            for _ in range(50):
+                try:
+                    Path("/sys/fs/cgroup/pids", group.lstrip("/")).rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # its processes are still exiting
+                    time.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -66,6 +66,8 @@ class Grader:
         self.wakeup = asyncio.Event()
         # Workers grade in threads: two generating a new gradebook at once race on its tables.
         self.gradebook_lock = threading.Lock()
+        # nbgrader keeps one submission per learner and assignment: never grade two of them at once.
+        self.learner_locks: dict[tuple[str, str, str], threading.Lock] = {}
 
     def grade(self, sub: Submission) -> NewResult:
         from .autograde import Limits, grade_submission
@@ -76,9 +78,13 @@ class Grader:
         with self.gradebook_lock:
             prepare_gradebook(course, url)
         hide = [self.settings.data_dir, self.settings.courses_dir]
-        result = grade_submission(
-            course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings), hide
-        )
+        with self.gradebook_lock:
+            lock = self.learner_locks.setdefault((sub.course, sub.assignment, sub.user), threading.Lock())
+        with lock:
+            result = grade_submission(
+                course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
+                hide,
+            )
         return NewResult(
             result.status, result.message, result.score, result.max_score, result.feedback_html,
             [(c.grade_id, c.points, c.max_points) for c in result.cells], result.retryable,
