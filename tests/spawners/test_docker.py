@@ -63,13 +63,12 @@ def test_configuration_offers_each_course_image():
 
 
 @pytest.fixture(scope="module")
-def docker_host(tmp_path_factory):
-    """Podman's Docker API on a socket (skips if `tests/test_images.py` could not build the ml image)."""
+def docker_host(tmp_path_factory, built):
+    """Podman's Docker API on a socket, with the ml image built (cached) as tests/test_images.py builds it."""
     from tests.test_images import STATE_DIR, VERSION, _podman_or_skip
 
     engine = _podman_or_skip()
-    if not engine.has_image(images.tag("ml", VERSION)):
-        pytest.skip("the ml image is not built: run tests/test_images.py -m slow first")
+    assert engine.has_image(images.tag("ml", VERSION)), built
     sock = tmp_path_factory.mktemp("docker") / "podman.sock"
     service = subprocess.Popen(
         [*engine.command, "system", "service", "--time=0", f"unix://{sock}"],
@@ -85,6 +84,9 @@ def docker_host(tmp_path_factory):
     service.terminate()
     service.wait(timeout=20)
     assert STATE_DIR.exists()
+
+
+from tests.test_images import built, engine, release  # noqa: E402, F401 (fixtures: the image is built first)
 
 
 async def _spawn(config: Config, host: str, username: str):

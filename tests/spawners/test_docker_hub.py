@@ -17,7 +17,7 @@ import pytest
 from autoformation.catalogue import load_catalogue
 from autoformation.spawners.docker import HOME, VOLUME_TEMPLATE
 from tests.conftest import ROOT, sign_in, start_platform
-from tests.spawners.test_docker import docker_host  # noqa: F401 (fixture)
+from tests.spawners.test_docker import built, docker_host, engine, release  # noqa: F401 (fixtures)
 
 ML = next(c for c in load_catalogue(ROOT / "courses") if c.image == "ml")
 
