@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, screenshot, sign_in, start_platform
+from .conftest import screenshot, sign_in, start_platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,8 +31,9 @@ def platform(tmp_path_factory):
     platform.stop()
 
 
-def released_notebook_with_answer() -> dict:
-    nb = nbformat.read(ROOT / "data" / "release" / "ml" / ASSIGNMENT / NOTEBOOK, as_version=4)
+def released_notebook_with_answer(platform) -> dict:
+    # The learner version this platform released (in its own data folder).
+    nb = nbformat.read(platform.data_dir / "release" / "ml" / ASSIGNMENT / NOTEBOOK, as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == MANUAL:
             cell.source = "Le modèle ne doit jamais voir le jeu de test pendant l'apprentissage."
@@ -41,7 +42,8 @@ def released_notebook_with_answer() -> dict:
 
 def submit_and_wait(page, platform) -> dict:
     api = f"{platform.url}/services/grading/api/submissions"
-    body = {"course": "ml", "assignment": ASSIGNMENT, "notebook": NOTEBOOK, "content": released_notebook_with_answer()}
+    content = released_notebook_with_answer(platform)
+    body = {"course": "ml", "assignment": ASSIGNMENT, "notebook": NOTEBOOK, "content": content}
     xsrf = page.locator("input[name=_xsrf]").first.get_attribute("value")  # the page's token, as its forms send
     headers = {"Content-Type": "application/json", "X-XSRFToken": xsrf}
     response = page.request.post(api, data=json.dumps(body), headers=headers)
