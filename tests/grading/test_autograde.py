@@ -68,8 +68,7 @@ def platform(tmp_path_factory, course):
 
 def grade(course, platform, nb_or_bytes, student="alice", limits=LIMITS):
     data = nb_or_bytes if isinstance(nb_or_bytes, bytes) else as_bytes(nb_or_bytes)
-    return grade_submission(course, "01-bases", "01-bases.ipynb", student, data, platform["url"], limits,
-                            platform["hide"])
+    return grade_submission(course, "01-bases", "01-bases.ipynb", student, data, platform["url"], limits)
 
 
 def points(result) -> dict[str, float]:
@@ -221,7 +220,7 @@ def test_malformed_and_wrong_notebooks_are_rejected(course, platform):
     too_big = grade(course, platform, b" " * (21 * 1024 * 1024))
     assert too_big.status == "rejected" and "trop gros" in too_big.message
     result = grade_submission(course, "01-bases", "autre.ipynb", "alice", as_bytes(submission()), platform["url"],
-                              LIMITS, platform["hide"])
+                              LIMITS)
     assert result.status == "rejected" and "autre.ipynb" in result.message
 
 
@@ -239,8 +238,7 @@ def test_postgresql_gradebook(course, postgres_url, tmp_path):  # noqa: F811
     prepare_gradebook(course, url)
     prepare_gradebook(course, url)
     nb = copy.deepcopy(submission(ex3_solution="def majuscules(mots):\n    return ['A']"))
-    result = grade_submission(course, "01-bases", "01-bases.ipynb", "alice", as_bytes(nb), url, LIMITS,
-                              [tmp_path])
+    result = grade_submission(course, "01-bases", "01-bases.ipynb", "alice", as_bytes(nb), url, LIMITS)
     assert result.status == "graded"
     assert (result.score, result.max_score) == (5.0, 6.0)
     assert json.dumps(points(result)) == json.dumps({"ex1-tests": 2.0, "ex2-tests": 3.0, "ex3-tests": 0.0})

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import base64
+import copy
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from ..catalogue import Course
+from .executor import Limits
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-SANDBOX_COMMAND = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--mount-proc"]
-
-
-@dataclass
-class Limits:
-    cell_timeout: int
-    wall_timeout: int
-    memory_mb: int
-    cpu_seconds: int
-    max_output_kb: int
-    max_file_mb: int = 64
-    max_processes: int = 64
-
-    @classmethod
-    def from_settings(cls, settings) -> Limits:
-        g = settings.grading
-        return cls(g.cell_timeout, g.timeout, g.memory_mb, g.cpu_seconds, g.max_output_kb)
+# One cap for the whole platform: the service refuses bigger bodies before reading them.
+MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
@@ -97,101 +77,70 @@ def sanitise(nb, resources):
     return nb
 
 
-def data_files(source_dir: Path) -> dict[str, str]:
-    return {str(p.relative_to(source_dir)): base64.b64encode(p.read_bytes()).decode()
-            for p in sorted(source_dir.rglob("*"))
-            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
+def runner_cells(nb) -> list[dict]:
+    """What the runner does with each cell: test cells in its own interpreter, the others in the kernel."""
+    from nbgrader.utils import is_grade, is_solution
+
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            cells.append({"kind": "skip", "source": ""})
+        elif is_grade(cell) and not is_solution(cell):
+            cells.append({"kind": "test", "source": cell.source})
+        else:
+            cells.append({"kind": "code", "source": cell.source})
+    return cells
 
 
-PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+def trainer_imports(source_notebook: Path) -> str:
+    """The import statements of the trainer's notebook (the tests' trusted names)."""
+    import ast
+
+    nb = nbformat.read(source_notebook, as_version=4)
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: look at the cell line by line
+            tree = ast.Module([n for line in cell.source.splitlines() for n in _parse_line(line)], [])
+        lines += [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join(dict.fromkeys(lines))
 
 
-def pids_cgroup(limit: int) -> Path | None:
-    """A cgroup-v1 pids group bounding the sandbox's processes, when this machine lets us make one.
-
-    RLIMIT_NPROC does not bind a sandbox started by real root; this does.
-    """
-    try:
-        group = Path(tempfile.mkdtemp(prefix="autoformation-", dir=PIDS_CGROUP))
-        (group / "pids.max").write_text(str(limit))
-        return group
-    except OSError:
-        return None
-
-
-def kill_group(group: Path) -> None:
-    import time
-
-    for _ in range(50):
-        pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    try:
-        group.rmdir()
-    except OSError:
-        pass
-
-
-def run_in_sandbox(nb, files: dict, limits: Limits, hide_paths: list[Path]) -> dict | None:
-    """The sandbox's reply, or None when it died, overran its wall clock or answered nonsense."""
-    request = json.dumps({"notebook": nb, "files": files, "hide": [str(p) for p in hide_paths],
-                          "limits": limits.__dict__}).encode()
-    max_reply = 64 * 1024 * 1024
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")}
-    group = pids_cgroup(limits.max_processes + 16)
-
-    def enter_group():
-        if group:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
+def _parse_line(line: str) -> list:
+    import ast
 
     try:
-        with tempfile.TemporaryFile() as reply_file:
-            proc = subprocess.Popen(SANDBOX_COMMAND + [sys.executable, "-m", "autoformation.grading.sandbox"],
-                                    stdin=subprocess.PIPE, stdout=reply_file, stderr=subprocess.DEVNULL,
-                                    start_new_session=True, env=env, preexec_fn=enter_group)
-            try:
-                proc.communicate(request, timeout=limits.wall_timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return {"outcome": "wall"}
-            reply_file.seek(0)
-            data = reply_file.read(max_reply + 1)
-    finally:
-        if group:
-            kill_group(group)
-    if len(data) > max_reply:
-        return None
-    try:
-        reply = json.loads(data)
-        reply["notebook"] = nbformat.from_dict(reply["notebook"]) if "notebook" in reply else None
-    except (ValueError, TypeError, KeyError):
-        return None
-    return reply if isinstance(reply, dict) else None
+        return ast.parse(line.strip()).body
+    except SyntaxError:
+        return []
 
 
-def mark_silent_errors(nb, status: dict[str, str], stop: int | None) -> None:
-    """Grade cells whose reply was an error but show none, or never ran, get an error output."""
+def apply_reply(nb, submitted: dict, reply: dict) -> tuple[int | None, bool]:
+    """The graded notebook: runner outputs on test cells, the learner's own outputs elsewhere."""
     from nbformat.v4 import new_output
 
+    stop = reply.get("cell") if reply.get("outcome") != "done" else None
+    tests = reply.get("tests") if isinstance(reply.get("tests"), dict) else {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+        if cell.cell_type != "code":
             continue
-        has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        ran = str(index) in status and (stop is None or index < stop)
-        if ran and status[str(index)] == "ok" or has_error and ran:
-            continue
-        reason = "NotRun" if not ran else "HiddenError"
-        text = ("Cette cellule n'a pas été exécutée." if not ran
-                else "Cette cellule a échoué (l'erreur a été masquée).")
-        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
-        cell.outputs.append(new_output("error", ename=reason, evalue=text, traceback=[f"{reason}: {text}"]))
+        result = tests.get(str(index))
+        if result is None and cell.metadata.get("nbgrader", {}).get("grade") and not \
+                cell.metadata.get("nbgrader", {}).get("solution"):
+            reason = "TimeoutError" if index == stop and reply.get("outcome") == "timeout" else "NotRun"
+            text = ("Le temps limite a été dépassé." if reason == "TimeoutError"
+                    else "Cette cellule n'a pas été exécutée.")
+            cell.outputs = [new_output("error", ename=reason, evalue=text, traceback=[f"{reason}: {text}"])]
+        elif result is not None:
+            cell.outputs = [nbformat.from_dict(o) for o in result.get("outputs", [])][:20]
+            if not result.get("passed") and not any(o.get("output_type") == "error" for o in cell.outputs):
+                cell.outputs.append(new_output("error", ename="AssertionError", evalue="", traceback=[]))
+        else:
+            cell.outputs = submitted.get(cell.get("id"), [])
+    return stop, bool(tests)
 
 
 def save_and_read(nb, resources, course, assignment_id, notebook, student,
@@ -215,9 +164,15 @@ def save_and_read(nb, resources, course, assignment_id, notebook, student,
         return cells, float(sum(c.points for c in cells)), float(sum(c.max_points for c in cells))
 
 
+def submitted_outputs(nb) -> dict:
+    """The learner's own outputs, from before grading began: the only ones their feedback shows."""
+    return {cell.get("id"): copy.deepcopy(cell.get("outputs", [])) for cell in nb.cells
+            if cell.cell_type == "code" and cell.get("id")}
+
+
 def grade_submission(course: Course, assignment_id: str, notebook_name: str, student: str,
-                     notebook_bytes: bytes, gradebook_url: str, limits: Limits,
-                     hide_paths: list[Path]) -> GradeResult:
+                     notebook_bytes: bytes, gradebook_url: str, limits: Limits) -> GradeResult:
+    from . import executor
     from .feedback import feedback_html
 
     assignment = next((a for a in course.assignments if a.id == assignment_id), None)
@@ -229,32 +184,33 @@ def grade_submission(course: Course, assignment_id: str, notebook_name: str, stu
     nb = parse(notebook_bytes)
     if isinstance(nb, str):
         return rejected(nb)
+    submitted = submitted_outputs(nb)
     resources = resources_for(course, assignment_id, notebook, student, gradebook_url)
     try:
         nb = sanitise(nb, resources)
     except Exception:
         return rejected("Le notebook envoyé n'a pas la structure attendue (cellules de l'exercice abîmées). "
                         "Repartez d'une copie fraîche de l'exercice.")
-    reply = run_in_sandbox(nb, data_files(assignment.source_dir), limits, hide_paths)
-    broken = reply is None or reply.get("outcome") == "error"
-    if broken or (reply.get("outcome") != "wall" and not reply.get("notebook")):
+    imports = trainer_imports(assignment.source_dir / f"{notebook}.ipynb")
+    reply = executor.run(runner_cells(nb), imports, assignment.source_dir, limits)
+    outcome = reply.get("outcome")
+    if outcome == "wall":
+        return GradeResult("timeout", f"Le temps limite de {limits.wall_timeout} s pour l'ensemble du notebook a "
+                           "été dépassé (boucle infinie ?).")
+    if outcome not in ("done", "timeout", "dead"):
         return GradeResult("crashed", "La correction a échoué de façon inattendue. Réessayez ; si le problème "
                            "persiste, prévenez votre formateur.", retryable=True)
-    if reply["outcome"] == "wall":
-        return GradeResult("timeout", f"Le temps limite de {limits.wall_timeout} s pour l'ensemble du notebook a "
-                           "été dépassé (boucle infinie ?).", retryable=True)
-    executed = reply["notebook"]
-    stop = reply.get("cell")
-    mark_silent_errors(executed, reply.get("status", {}), stop if reply["outcome"] != "done" else None)
-    cells, score, max_score = save_and_read(executed, resources, course, assignment_id, notebook, student,
+    stop, _ = apply_reply(nb, submitted, reply)
+    cells, score, max_score = save_and_read(nb, resources, course, assignment_id, notebook, student,
                                             gradebook_url)
-    html = feedback_html(executed, resources, course, assignment_id, notebook, student, gradebook_url)
-    status, message, retry = "graded", "Votre notebook a été corrigé.", False
+    html = feedback_html(nb, resources, course, assignment_id, notebook, student, gradebook_url)
+    status, message = "graded", "Votre notebook a été corrigé."
     where = f"à la cellule {stop + 1}" if isinstance(stop, int) else ""
-    if reply["outcome"] == "timeout":
-        status, retry = "timeout", True
+    if outcome == "timeout":
+        # The learner's own code ran out of time: no retry, it would only do the same again.
+        status = "timeout"
         message = f"Le temps limite de {limits.cell_timeout} s a été dépassé {where} (boucle infinie ?)."
-    elif reply["outcome"] == "dead":
+    elif outcome == "dead":
         message = (f"Le noyau Python s'est arrêté {where} (os._exit, mémoire, plantage) : les cellules suivantes "
                    "n'ont pas été exécutées et comptent 0.")
-    return GradeResult(status, message, score, max_score, cells, html, retry)
+    return GradeResult(status, message, score, max_score, cells, html)

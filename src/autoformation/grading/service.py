@@ -77,13 +77,11 @@ class Grader:
         url = gradebook_url(self.settings, course.id)
         with self.gradebook_lock:
             prepare_gradebook(course, url)
-        hide = [self.settings.data_dir, self.settings.courses_dir]
         with self.gradebook_lock:
             lock = self.learner_locks.setdefault((sub.course, sub.assignment, sub.user), threading.Lock())
         with lock:
             result = grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
-                hide,
             )
         return NewResult(
             result.status, result.message, result.score, result.max_score, result.feedback_html,

@@ -1,0 +1,215 @@
+"""Run the grading runner in a bubblewrap sandbox built on an allow-list (the `local` executor).
+
+What the sandbox holds: the system's /usr (read-only), the Python installation and the venv
+(read-only, the venv's IPython config masked), a few /etc files, the runner (read-only), the
+exercise's trainer files (read-only, the tests' working folder) and fresh size-capped tmpfs for the
+learner's working copy, /tmp, /dev/shm and /run. Nothing of the project checkout (.git, courses/,
+data/) and no host socket or device; no network (a loopback of its own); own pid, ipc and uts
+namespaces. Learner code runs as an unprivileged uid that is neither root nor the service's
+(when the service is root: `setpriv` to `sandbox_uid`, no capabilities, no_new_privs), under rlimits,
+in a pids cgroup when the machine has one, at a lower CPU priority than the hub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RUNNER_FILES = ("runner.py", "values.py", "kernel_side.py")
+SANDBOX_UID = 64999  # no account, owns nothing on the host
+NICE = 10
+ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf", "fonts",
+               "mime.types", "ssl", "ca-certificates", "host.conf", "hosts", "gitconfig")
+PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+MAX_REPLY = 64 * 1024 * 1024
+WORKDIR, EXERCISE, RUNNER, RUNTIME = "/home/apprenant", "/srv/exercice", "/opt/correcteur", "/run/noyau"
+
+
+@dataclass
+class Limits:
+    cell_timeout: int
+    wall_timeout: int
+    memory_mb: int
+    cpu_seconds: int
+    max_output_kb: int
+    max_file_mb: int = 64
+    max_processes: int = 64
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        g = settings.grading
+        return cls(g.cell_timeout, g.timeout, g.memory_mb, g.cpu_seconds, g.max_output_kb)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here: say so, do not grade unsandboxed."""
+
+
+def _dirs_to(path: str) -> list[str]:
+    """bwrap creates missing parents 0700: create them 0755 ourselves."""
+    parts = Path(path).parts[1:-1]
+    out = []
+    for i in range(1, len(parts) + 1):
+        out += ["--perms", "0755", "--dir", "/" + "/".join(parts[:i])]
+    return out
+
+
+def _ro(path: str, target: str | None = None) -> list[str]:
+    target = target or path
+    return _dirs_to(target) + ["--ro-bind", path, target]
+
+
+def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: str, limits: Limits) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`")
+    cmd = [bwrap, "--die-with-parent", "--new-session", "--as-pid-1", "--unshare-ipc", "--unshare-pid",
+           "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "correction"]
+    if os.geteuid() != 0:
+        cmd += ["--unshare-user", "--uid", "1000", "--gid", "1000"]
+    for top in ("usr",):
+        cmd += ["--ro-bind", f"/{top}", f"/{top}"]
+    for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        p = Path("/" + link)
+        if p.is_symlink():
+            cmd += ["--symlink", os.readlink(p), f"/{link}"]
+        elif p.is_dir():
+            cmd += ["--ro-bind", str(p), f"/{link}"]
+    for prefix in {sys.base_prefix, sys.prefix}:
+        if not prefix.startswith("/usr/"):
+            cmd += _ro(prefix)
+    ipython_conf = Path(sys.prefix, "etc", "ipython")
+    if ipython_conf.is_dir():  # the learner-side self-check extension: not installed in the sandbox
+        cmd += ["--ro-bind", empty_dir, str(ipython_conf)]
+    cmd += ["--perms", "0755", "--dir", "/etc", "--ro-bind", f"{etc_dir}/passwd", "/etc/passwd",
+            "--ro-bind", f"{etc_dir}/group", "/etc/group"]
+    for name in ETC_ALLOWED:
+        if os.path.exists(f"/etc/{name}"):
+            cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    cmd += _ro(runner_dir, RUNNER) + _ro(exercise_dir, EXERCISE)
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    work_bytes = (limits.max_file_mb * 2 + 64) * 1024 * 1024
+    for path, size in ((WORKDIR, work_bytes), ("/tmp", work_bytes), ("/dev/shm", 64 << 20), ("/run", 16 << 20),
+                       ("/var/tmp", 16 << 20)):
+        cmd += _dirs_to(path) + ["--size", str(size), "--tmpfs", path, "--chmod", "1777", path]
+    cmd += ["--clearenv", "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "--setenv", "HOME", EXERCISE, "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "agg",
+            "--chdir", WORKDIR, "--"]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            raise SandboxUnavailable("setpriv (util-linux) is missing: the sandbox cannot drop root")
+        cmd += [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    return cmd + [sys.executable, "-I", f"{RUNNER}/runner.py"]
+
+
+def pids_cgroup(limit: int) -> Path | None:
+    """A cgroup-v1 pids group bounding the sandbox's processes, when this machine lets us make one."""
+    try:
+        group = Path(tempfile.mkdtemp(prefix="autoformation-", dir=PIDS_CGROUP))
+        (group / "pids.max").write_text(str(limit))
+        return group
+    except OSError:
+        return None
+
+
+def kill_group(group: Path) -> None:
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            break
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    try:
+        group.rmdir()
+    except OSError:
+        pass
+
+
+def clean_leftover_groups() -> int:
+    """Groups left by a service killed mid-grading (its sandboxes died with it): removed at start-up."""
+    removed = 0
+    if PIDS_CGROUP.is_dir():
+        for group in PIDS_CGROUP.glob("autoformation-*"):
+            kill_group(group)
+            removed += not group.exists()
+    return removed
+
+
+def _stage(tmp: Path, exercise_files: Path | None) -> dict[str, str]:
+    runner = tmp / "runner"
+    runner.mkdir()
+    for name in RUNNER_FILES:
+        shutil.copy(HERE / name, runner / name)
+    exercise = tmp / "exercise"
+    if exercise_files:
+        shutil.copytree(exercise_files, exercise, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    else:
+        exercise.mkdir()
+    empty, etc = tmp / "empty", tmp / "etc"
+    empty.mkdir()
+    etc.mkdir()
+    uid = SANDBOX_UID if os.geteuid() == 0 else 1000
+    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                                f"apprenant:x:{uid}:{uid}::{WORKDIR}:/bin/sh\n")
+    (etc / "group").write_text(f"root:x:0:\napprenant:x:{uid}:\n")
+    for path in [tmp, *tmp.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return {"runner": str(runner), "exercise": str(exercise), "empty": str(empty), "etc": str(etc)}
+
+
+def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Limits) -> dict:
+    """The runner's reply: {"outcome": done|timeout|dead|wall|error, "cell", "status", "tests", ...}."""
+    request = json.dumps({"cells": cells, "imports": imports, "limits": asdict(limits), "workdir": WORKDIR,
+                          "exercise": EXERCISE, "runtime": RUNTIME}).encode()
+    with tempfile.TemporaryDirectory(prefix="autoformation-sandbox-") as tmp:
+        os.chmod(tmp, 0o755)
+        staged = _stage(Path(tmp), exercise_files)
+        cmd = bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits)
+        group = pids_cgroup(limits.max_processes + 32) if os.geteuid() == 0 else None
+
+        def enter():
+            if group:
+                (group / "cgroup.procs").write_text(str(os.getpid()))
+            os.nice(NICE)
+
+        with tempfile.TemporaryFile() as reply_file, tempfile.TemporaryFile() as err_file:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=reply_file, stderr=err_file,
+                                    start_new_session=True, preexec_fn=enter, env={"PATH": os.environ["PATH"]})
+            try:
+                proc.communicate(request, timeout=limits.wall_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return {"outcome": "wall"}
+            finally:
+                if group:
+                    kill_group(group)
+            reply_file.seek(0)
+            data = reply_file.read(MAX_REPLY + 1)
+            err_file.seek(0)
+            errors = err_file.read(4000).decode(errors="replace")
+    if not data and proc.returncode and "bwrap" in errors:
+        raise SandboxUnavailable(f"the grading sandbox could not start: {errors.strip()}")
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        return {"outcome": "error", "error": "no reply from the runner"}
+    return reply if isinstance(reply, dict) else {"outcome": "error", "error": "bad reply"}

@@ -1,0 +1,408 @@
+"""The grading runner: pid 1 of the sandbox, the only judge of a submission.
+
+It runs the learner's cells in a kernel of their own (a child process, under resource limits) and
+runs every test cell in *its own* interpreter, which learner code never touches: names the test
+needs come out of the kernel as plain data (values.py) or as handles whose operations happen in
+the kernel and return plain data again. So a kernel hook, a forged output, an `__eq__` that always
+answers True or a replaced `isinstance` cannot change a verdict, and hidden tests never enter the
+kernel (only the arguments of the calls they make).
+
+Started by executor.py as `python -I runner.py` inside bubblewrap; reads one JSON request on stdin,
+writes one JSON reply on a private copy of stdout no other process inherits or can reach (it makes
+itself non-dumpable before the kernel starts). Standalone: only values.py and kernel_side.py beside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import ctypes
+import io
+import json
+import os
+import queue
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import values  # noqa: E402
+
+MIME = "application/x-autoformation-value"
+HIDDEN = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
+HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
+BUILTIN_NAMES = frozenset(dir(builtins))
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+
+
+class KernelTimeout(Exception):
+    pass
+
+
+class KernelDied(Exception):
+    pass
+
+
+class RemoteError(Exception):
+    """An error raised by learner code the runner cannot rebuild as a library exception."""
+
+
+# --- the learner's kernel --------------------------------------------------------------------------
+class Kernel:
+    def __init__(self, workdir: str, runtime: str, limits: dict):
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.connect import write_connection_file
+
+        self.limits = limits
+        os.makedirs(runtime, exist_ok=True)
+        conn, _ = write_connection_file(os.path.join(runtime, "kernel.json"), transport="ipc",
+                                        ip=os.path.join(runtime, "kernel-ipc"))
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "LANG": "C.UTF-8",
+               "JUPYTER_RUNTIME_DIR": runtime, "MPLBACKEND": "agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", conn, "--HistoryManager.enabled=False"],
+            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: set_limits(limits), close_fds=True,
+        )
+        self.client = BlockingKernelClient(connection_file=conn)
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def execute(self, code: str, timeout: float, store_history: bool = True) -> tuple[str, list]:
+        """(status, our mime payloads published meanwhile); iopub is drained and otherwise ignored."""
+        msg_id = self.client.execute(code, silent=False, store_history=store_history, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        status, payloads, idle = None, [], False
+        while status is None or not idle:
+            if time.monotonic() > deadline:
+                raise KernelTimeout
+            if not self.alive():
+                raise KernelDied
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.05)
+            except queue.Empty:
+                msg = None
+            if msg and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                content = msg.get("content", {})
+                if msg["msg_type"] == "status" and content.get("execution_state") == "idle":
+                    idle = True
+                elif msg["msg_type"] == "display_data" and MIME in content.get("data", {}):
+                    payloads.append(content["data"][MIME])
+            if status is None:
+                try:
+                    reply = self.client.get_shell_msg(timeout=0)
+                except queue.Empty:
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    status = reply.get("content", {}).get("status", "error")
+        return status, payloads
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+
+
+# --- learner values, seen from the runner ----------------------------------------------------------
+class Remote:
+    """Asks the kernel, returns plain data. One per grading."""
+
+    def __init__(self, kernel: Kernel, timeout: float):
+        self.kernel, self.timeout = kernel, timeout
+
+    def ask(self, **request):
+        code = f"__import__('sys').modules['_autoformation_rpc'].answer({json.dumps(json.dumps(request))})"
+        status, payloads = self.kernel.execute(code, self.timeout, store_history=False)
+        if not payloads or not isinstance(payloads[-1], str) or len(payloads[-1]) > MAX_REPLY_BYTES:
+            raise RemoteError("la valeur n'a pas pu être lue dans votre noyau")
+        try:
+            reply = json.loads(payloads[-1])
+            if "error" in reply:
+                raise self.error(reply["error"])
+            return values.decode(reply["value"], self.handle)
+        except (ValueError, TypeError, KeyError, RecursionError, AttributeError, ImportError) as err:
+            raise RemoteError(f"valeur illisible ({type(err).__name__})") from None
+
+    def handle(self, data: dict):
+        if type(data.get("id")) is not int:
+            raise ValueError("bad handle")
+        return Handle(self, data)
+
+    def error(self, data: dict) -> Exception:
+        """The learner's exception as the library's own class when it has one (tests catch those)."""
+        message = str(data.get("message", ""))[:2000]
+        cls = RemoteError
+        claim = data.get("class") or {}
+        if claim.get("t") == "import":
+            with contextlib.suppress(Exception):
+                found = values.import_object(claim["module"], claim["v"])
+                if isinstance(found, type) and issubclass(found, Exception):
+                    cls = found
+        remote = self.handle(data["handle"]) if isinstance(data.get("handle"), dict) else None
+        try:
+            err = cls.__new__(cls)
+            err.args = (message,)
+        except Exception:
+            err = RemoteError(message)
+        if remote is not None and cls is not RemoteError:
+            # Attributes the runner's copy lacks (e.g. requests' `response`) are read from the learner's.
+            with contextlib.suppress(Exception):
+                proxy_cls = type(cls.__name__, (cls,), {"__getattr__": lambda self, name: getattr(remote, name),
+                                                         "__module__": cls.__module__})
+                err = proxy_cls.__new__(proxy_cls)
+                err.args = (message,)
+        return err
+
+
+class Handle:
+    """A learner object that is not data: every operation happens in the kernel."""
+
+    __slots__ = ("_remote", "_id", "_type", "_class")
+
+    def __init__(self, remote: Remote, data: dict):
+        object.__setattr__(self, "_remote", remote)
+        object.__setattr__(self, "_id", data["id"])
+        object.__setattr__(self, "_type", str(data.get("type", "?"))[:200])
+        claim, cls = data.get("class") or {}, None
+        if claim.get("t") == "import":
+            with contextlib.suppress(Exception):
+                cls = values.import_object(claim["module"], claim["v"])
+        object.__setattr__(self, "_class", cls if isinstance(cls, type) else None)
+
+    def _ask(self, op, **kw):
+        return object.__getattribute__(self, "_remote").ask(op=op, h=object.__getattribute__(self, "_id"), **kw)
+
+    @property
+    def __class__(self):  # isinstance(model, Pipeline) works on the class the object claims
+        return object.__getattribute__(self, "_class") or Handle
+
+    def __getattr__(self, name):
+        return self._ask("getattr", attr=name)
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", args=[encode_arg(a) for a in args],
+                         kwargs=[[k, encode_arg(v)] for k, v in kwargs.items()])
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key=encode_arg(key))
+
+    def __len__(self):
+        n = self._ask("len")
+        if type(n) is not int:
+            raise TypeError("len() of a learner object is not an int")
+        return n
+
+    def __iter__(self):
+        items = self._ask("iter")
+        if type(items) is not list:
+            raise TypeError("learner object is not iterable")
+        return iter(items)
+
+    def __contains__(self, item):
+        return self._ask("contains", item=encode_arg(item)) is True
+
+    def __bool__(self):
+        return self._ask("bool") is True
+
+    def __str__(self):
+        return str(self._ask("str"))
+
+    def __repr__(self):
+        return str(self._ask("repr"))
+
+    def __eq__(self, other):  # identity only: a learner object's own __eq__ never decides
+        return self is other
+
+    def __hash__(self):
+        return hash(object.__getattribute__(self, "_id"))
+
+
+def encode_arg(value):
+    return values.encode(value, lambda h: _handle_ref(h))
+
+
+def _handle_ref(obj):
+    if type(obj) is Handle or isinstance(obj, Handle):
+        return {"t": "handle", "id": object.__getattribute__(obj, "_id")}
+    raise values.NotPlain(f"{type(obj).__name__} cannot be sent to the learner's kernel")
+
+
+class TestNamespace(dict):
+    """Globals of the test cells: trusted imports and the tests' own names first, then the learner's
+    values, fetched at each use (a name read twice is asked twice: learner state may have changed)."""
+
+    def __init__(self, remote: Remote, trusted: dict):
+        super().__init__(trusted)
+        self.remote = remote
+
+    def __missing__(self, name):
+        if name in BUILTIN_NAMES or name.startswith("__"):
+            raise KeyError(name)
+        try:
+            return self.remote.ask(op="name", name=name)
+        except NameError:
+            raise KeyError(name) from None
+
+
+def trusted_imports(source: str) -> dict:
+    """The import statements of the trainer's notebook, run here: `pd`, `train_test_split`... are
+    the runner's own, whatever the learner rebinds those names to."""
+    ns: dict = {"__builtins__": builtins, "__name__": "__tests__"}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ns
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+            with contextlib.suppress(Exception):
+                exec(compile(ast.Module([node], []), "<imports>", "exec"), ns)
+    return ns
+
+
+def split_test(source: str) -> tuple[str, str]:
+    visible, hidden, inside = [], [], False
+    for line in source.splitlines():
+        match = HIDDEN.match(line)
+        if match:
+            inside = match.group(1) == "BEGIN"
+            continue
+        (hidden if inside else visible).append(line)
+    return "\n".join(visible), "\n".join(hidden)
+
+
+@contextlib.contextmanager
+def alarm(seconds: int):
+    def ring(*_):
+        raise KernelTimeout
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.alarm(max(1, int(seconds)))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
+    """(passed, outputs): the visible part's prints and messages; nothing of the hidden part."""
+    visible, hidden = split_test(source)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), alarm(timeout):
+            exec(compile(visible, "<test>", "exec"), ns)
+    except KernelTimeout:
+        raise
+    except Exception as err:  # noqa: BLE001 (a failed visible test: its message is for the learner)
+        message = str(err)[:2000]
+        outputs = [stream(out.getvalue())] if out.getvalue() else []
+        return False, outputs + [error_output(type(err).__name__, message)]
+    outputs = [stream(out.getvalue())] if out.getvalue() else []
+    if hidden.strip():
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), alarm(timeout):
+                exec(compile(hidden, "<test>", "exec"), ns)
+        except KernelTimeout:
+            raise
+        except Exception:  # noqa: BLE001 (nothing of a hidden test goes out: no message, no traceback)
+            return False, outputs + [error_output("HiddenTestFailure", HIDDEN_FAILURE)]
+    return True, outputs
+
+
+def stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text[:20000]}
+
+
+def error_output(ename: str, evalue: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+# --- limits and isolation -------------------------------------------------------------------------
+def set_limits(limits: dict) -> None:
+    mb = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.setsid()
+
+
+def make_private() -> int:
+    """The reply channel: stdout moved to a non-inheritable fd; this process made non-dumpable so that
+    no other process of the sandbox (same uid) can ptrace it or open its /proc/<pid>/fd."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+        raise OSError(ctypes.get_errno(), "cannot become non-dumpable")
+    reply_fd = os.dup(1)
+    os.set_inheritable(reply_fd, False)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    return reply_fd
+
+
+# --- one grading ----------------------------------------------------------------------------------
+def grade(request: dict) -> dict:
+    limits, workdir, exercise = request["limits"], request["workdir"], request["exercise"]
+    for entry in os.scandir(exercise):  # the learner's working copy (the tmpfs root is not ours to chmod)
+        target = os.path.join(workdir, entry.name)
+        (shutil.copytree if entry.is_dir() else shutil.copyfile)(entry.path, target)
+    trusted = trusted_imports(request.get("imports", ""))
+    os.chdir(exercise)  # tests read the trainer's files, which learner code cannot change (read-only)
+    kernel = Kernel(workdir, request["runtime"], limits)
+    tests, status, outcome, at = {}, {}, "done", None
+    started = time.monotonic()
+    try:
+        with open(os.path.join(HERE, "values.py")) as f1, open(os.path.join(HERE, "kernel_side.py")) as f2:
+            sources = (("_autoformation_values", f1.read()), ("_autoformation_rpc", f2.read()))
+        boot = ("import sys as _s, types as _t\n"
+                f"for _n, _src in {sources!r}:\n"
+                "    _m = _t.ModuleType(_n); _s.modules[_n] = _m; exec(_src, _m.__dict__)\n"
+                "del _s, _t, _n, _src, _m\n")
+        kernel.execute(boot, 60, store_history=False)
+        ns = TestNamespace(Remote(kernel, limits["cell_timeout"]), trusted)
+        for index, cell in enumerate(request["cells"]):
+            at = index
+            if cell["kind"] == "test":
+                passed, outputs = run_test(cell["source"], ns, limits["cell_timeout"])
+                tests[str(index)] = {"passed": passed, "outputs": outputs}
+            elif cell["kind"] == "code":
+                status[str(index)], _ = kernel.execute(cell["source"], limits["cell_timeout"])
+        at = None
+    except KernelTimeout:
+        outcome = "timeout"
+    except KernelDied:
+        outcome = "dead"
+    finally:
+        kernel.stop()
+    return {"outcome": outcome, "cell": at, "status": status, "tests": tests,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.buffer.read())
+    reply_fd = make_private()
+    try:
+        reply = grade(request)
+    except Exception as err:  # noqa: BLE001
+        reply = {"outcome": "error", "error": "".join(traceback.format_exception_only(err))[:1000]}
+    with os.fdopen(reply_fd, "wb") as out:
+        out.write(json.dumps(reply).encode())
+    os._exit(0)  # pid 1: whatever learner code left behind dies with us
+
+
+if __name__ == "__main__":
+    sys.exit(main())
