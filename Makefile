@@ -8,10 +8,12 @@ REQUIREMENTS := $(wildcard images/*/requirements.txt)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Debian packages the tests need: a browser for the end-to-end tests, PostgreSQL for the gradebook
 # tests, Podman and debootstrap to build and run the learner images without a Docker engine.
-TEST_DEBS := chromium postgresql podman runc debootstrap uidmap slirp4netns fuse-overlayfs
+# The grading sandbox (bubblewrap, util-linux's setpriv) is needed by the platform itself.
+PLATFORM_DEBS := bubblewrap util-linux
+TEST_DEBS := $(PLATFORM_DEBS) chromium postgresql podman runc debootstrap uidmap slirp4netns fuse-overlayfs
 PYTEST_ARGS ?=
 
-.PHONY: up test install lint system-deps bench clean
+.PHONY: up test install lint system-deps platform-deps bench clean
 
 $(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_kernel_config.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,8 +46,11 @@ $(LABEXT)/.built: $(LABEXT_SOURCES) jupyterlab/node_modules/.installed $(VENV)/.
 
 install: $(VENV)/.installed node_modules/.installed $(LABEXT)/.built
 
-up: install
+up: install platform-deps
 	$(VENV)/bin/autoformation up
+
+platform-deps:
+	@$(MAKE) --no-print-directory system-deps TEST_DEBS="$(PLATFORM_DEBS)"
 
 system-deps:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -163,7 +163,7 @@ def hostile(name, platform):
 
 def test_infinite_loop_times_out_naming_the_cell(course, platform):
     result = grade(course, platform, hostile("infinite_loop", platform))
-    assert result.status == "timeout" and result.retryable
+    assert result.status == "timeout" and not result.retryable  # the learner's own loop: no second try
     assert result.message == "Le temps limite de 5 s a été dépassé à la cellule 7 (boucle infinie ?)."
     assert points(result) == {"ex1-tests": 2.0, "ex2-tests": 0.0, "ex3-tests": 0.0}
 
@@ -171,7 +171,7 @@ def test_infinite_loop_times_out_naming_the_cell(course, platform):
 def test_wall_clock_bounds_the_whole_notebook(course, platform):
     limits = Limits(cell_timeout=60, wall_timeout=8, memory_mb=1024, cpu_seconds=60, max_output_kb=64)
     result = grade(course, platform, hostile("infinite_loop", platform), limits=limits)
-    assert (result.status, result.retryable, result.feedback_html) == ("timeout", True, "")
+    assert (result.status, result.retryable, result.feedback_html) == ("timeout", False, "")
     assert "8 s" in result.message
 
 
@@ -193,10 +193,10 @@ def test_kernel_death_counts_remaining_cells_zero(course, platform):
     assert points(result) == {"ex1-tests": 2.0, "ex2-tests": 0.0, "ex3-tests": 0.0}
 
 
-def test_huge_output_is_truncated(course, platform):
+def test_output_printed_during_grading_never_reaches_the_feedback(course, platform):
     result = grade(course, platform, hostile("huge_output", platform))
     assert result.status == "graded" and result.score == 6.0
-    assert "sortie tronquée" in result.feedback_html
+    assert "x" * 1000 not in result.feedback_html
     assert len(result.feedback_html) < 2_000_000
 
 
@@ -217,7 +217,7 @@ def test_malformed_and_wrong_notebooks_are_rejected(course, platform):
         "Le fichier envoyé n'est pas un notebook valide (JSON illisible).")
     assert grade(course, platform, b'{"cells": [').status == "rejected"
     assert grade(course, platform, b'[1, 2]').status == "rejected"
-    too_big = grade(course, platform, b" " * (21 * 1024 * 1024))
+    too_big = grade(course, platform, b" " * (6 * 1024 * 1024))
     assert too_big.status == "rejected" and "trop gros" in too_big.message
     result = grade_submission(course, "01-bases", "autre.ipynb", "alice", as_bytes(submission()), platform["url"],
                               LIMITS)

@@ -72,7 +72,8 @@ def json_text(out) -> str:
 def render(nb) -> str:
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    # Learner outputs are untrusted HTML: sanitised (no scripts, no event handlers), and served under a CSP.
+    exporter = HTMLExporter(template_name="lab", embed_images=True, sanitize_html=True)
     body, _ = exporter.from_notebook_node(nb)
     return body
 
