@@ -16,7 +16,7 @@ import nbformat
 from .authoring import MARKERS, cell_name, lint_notebook
 from .nbgrader_setup import CELL_TIMEOUT, nbgrader_config, tools_on_path
 
-CHECKER_VERSION = "1"  # bump when the checks change: invalidates the cache
+CHECKER_VERSION = "2"  # bump when the checks change: invalidates the cache
 
 
 @dataclass
@@ -145,6 +145,34 @@ def _autograde(api, gradebook_url: str, job: NotebookJob, student: str, folder: 
     return scores, None
 
 
+def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[str, float]:
+    """Per test cell, what the platform's own grader (sandboxed runner) gives this notebook."""
+    from nbgrader.utils import is_grade, is_solution
+
+    from ..grading import executor
+    from ..grading.autograde import runner_cells, trainer_imports
+
+    source_nb = nbformat.read(source_path, as_version=4)
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source_nb.cells if is_grade(c) and not is_solution(c)}
+    nb = nbformat.from_dict(json.loads(nbformat.writes(learner_nb)))
+    for cell in nb.cells:
+        grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
+        if grade_id in tests:
+            cell.source = tests[grade_id].source  # hidden tests back, as nbgrader's OverwriteCells does
+    limits = executor.Limits(cell_timeout, 20 * cell_timeout, 4096, 20 * cell_timeout, 256)
+    reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits)
+    results = reply.get("tests") or {}
+    return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"].get("points", 0))
+            if (results.get(str(i)) or {}).get("passed") else 0.0
+            for i, cell in enumerate(nb.cells) if is_grade(cell) and not is_solution(cell)}
+
+
+def _compare_with_platform(job: NotebookJob, label: str, nbgrader_scores: dict, learner_nb) -> list[str]:
+    ours = platform_scores(learner_nb, job.notebook, job.cell_timeout)
+    return [f"{job.where}, cell '{name}': the platform's grader gives the {label} version {ours.get(name)}, "
+            f"nbgrader {score}" for name, (score, _) in nbgrader_scores.items() if ours.get(name) != float(score or 0)]
+
+
 def _generate_and_grade(job: NotebookJob, course_root: Path) -> list[str]:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -174,6 +202,9 @@ def _generate_and_grade(job: NotebookJob, course_root: Path) -> list[str]:
         if score:
             problems.append(
                 f"{job.where}, cell '{name}': the untouched learner version scores {score}/{max_score}, not 0")
+    # The platform grades with its own runner: it must agree with nbgrader on both versions.
+    problems += _compare_with_platform(job, "solution", solved, source)
+    problems += _compare_with_platform(job, "learner", untouched, nbformat.read(release_nb, as_version=4))
     return problems
 
 

@@ -175,10 +175,10 @@ def _stage(tmp: Path, exercise_files: Path | None) -> dict[str, str]:
     return {"runner": str(runner), "exercise": str(exercise), "empty": str(empty), "etc": str(etc)}
 
 
-def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Limits) -> dict:
+def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Limits, debug: bool = False) -> dict:
     """The runner's reply: {"outcome": done|timeout|dead|wall|error, "cell", "status", "tests", ...}."""
     request = json.dumps({"cells": cells, "imports": imports, "limits": asdict(limits), "workdir": WORKDIR,
-                          "exercise": EXERCISE, "runtime": RUNTIME}).encode()
+                          "exercise": EXERCISE, "runtime": RUNTIME, "debug": debug}).encode()
     with tempfile.TemporaryDirectory(prefix="autoformation-sandbox-") as tmp:
         os.chmod(tmp, 0o755)
         staged = _stage(Path(tmp), exercise_files)

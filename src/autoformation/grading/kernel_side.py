@@ -40,6 +40,9 @@ def _run(request: dict):
         if request["name"] not in ns:
             raise NameError(f"name {request['name']!r} is not defined")
         return ns[request["name"]]
+    if op == "set":  # names a visible test bound, for the learner's later cells
+        get_ipython().user_ns[request["name"]] = _decode(request["value"])  # noqa: F821
+        return None
     obj = _handles[request["h"]]
     if op == "getattr":
         return getattr(obj, request["attr"])

@@ -40,6 +40,7 @@ HIDDEN = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
 BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_REPLY_BYTES = 64 * 1024 * 1024
+DEBUG = False
 
 
 class KernelTimeout(Exception):
@@ -130,10 +131,12 @@ class Remote:
         try:
             reply = json.loads(payloads[-1])
             if "error" in reply:
-                raise self.error(reply["error"])
-            return values.decode(reply["value"], self.handle)
-        except (ValueError, TypeError, KeyError, RecursionError, AttributeError, ImportError) as err:
-            raise RemoteError(f"valeur illisible ({type(err).__name__})") from None
+                err = self.error(reply["error"])
+            else:
+                return values.decode(reply["value"], self.handle)
+        except (ValueError, TypeError, KeyError, RecursionError, AttributeError, ImportError) as bad:
+            raise RemoteError(f"valeur illisible ({type(bad).__name__})") from None
+        raise err  # the learner's own exception (AttributeError keeps hasattr() right)
 
     def handle(self, data: dict):
         if type(data.get("id")) is not int:
@@ -256,6 +259,43 @@ class TestNamespace(dict):
             raise KeyError(name) from None
 
 
+def assigned_names(code: str) -> list[str]:
+    """Top-level names a test cell binds: later learner cells may use them, as under nbgrader."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            for sub in ast.walk(target) if target is not None else ():
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.append(sub.id)
+    return list(dict.fromkeys(names))
+
+
+def share_names(code: str, ns: dict, remote: Remote) -> None:
+    for name in assigned_names(code):
+        if name in ns:
+            with contextlib.suppress(Exception):
+                remote.ask(op="set", name=name, value=encode_arg(ns[name]))
+
+
+def getsource(obj, _original=None):
+    """inspect.getsource on a learner function: its source, from the kernel."""
+    if type(obj) is Handle:
+        return str(obj._ask("source"))
+    return _original(obj)
+
+
+def install_inspect_shim() -> None:
+    import functools
+    import inspect
+
+    inspect.getsource = functools.partial(getsource, _original=inspect.getsource)
+
+
 def trusted_imports(source: str) -> dict:
     """The import statements of the trainer's notebook, run here: `pd`, `train_test_split`... are
     the runner's own, whatever the learner rebinds those names to."""
@@ -306,7 +346,7 @@ def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
     except KernelTimeout:
         raise
     except Exception as err:  # noqa: BLE001 (a failed visible test: its message is for the learner)
-        message = str(err)[:2000]
+        message = traceback.format_exc()[-3000:] if DEBUG else str(err)[:2000]
         outputs = [stream(out.getvalue())] if out.getvalue() else []
         return False, outputs + [error_output(type(err).__name__, message)]
     outputs = [stream(out.getvalue())] if out.getvalue() else []
@@ -316,8 +356,10 @@ def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
                 exec(compile(hidden, "<test>", "exec"), ns)
         except KernelTimeout:
             raise
-        except Exception:  # noqa: BLE001 (nothing of a hidden test goes out: no message, no traceback)
-            return False, outputs + [error_output("HiddenTestFailure", HIDDEN_FAILURE)]
+        except Exception as err:  # noqa: BLE001 (nothing of a hidden test goes out: no message, no traceback)
+            if DEBUG:  # trainers' own diagnosis (`courses check`), never the service
+                return False, outputs + [error_output(type(err).__name__, traceback.format_exc()[-3000:])]
+            return False, outputs + [error_output("AssertionError", HIDDEN_FAILURE)]
     return True, outputs
 
 
@@ -356,11 +398,14 @@ def make_private() -> int:
 
 # --- one grading ----------------------------------------------------------------------------------
 def grade(request: dict) -> dict:
+    global DEBUG
     limits, workdir, exercise = request["limits"], request["workdir"], request["exercise"]
+    DEBUG = request.get("debug") is True
     for entry in os.scandir(exercise):  # the learner's working copy (the tmpfs root is not ours to chmod)
         target = os.path.join(workdir, entry.name)
         (shutil.copytree if entry.is_dir() else shutil.copyfile)(entry.path, target)
     trusted = trusted_imports(request.get("imports", ""))
+    install_inspect_shim()
     os.chdir(exercise)  # tests read the trainer's files, which learner code cannot change (read-only)
     kernel = Kernel(workdir, request["runtime"], limits)
     tests, status, outcome, at = {}, {}, "done", None
@@ -378,6 +423,7 @@ def grade(request: dict) -> dict:
             at = index
             if cell["kind"] == "test":
                 passed, outputs = run_test(cell["source"], ns, limits["cell_timeout"])
+                share_names(split_test(cell["source"])[0], ns, ns.remote)
                 tests[str(index)] = {"passed": passed, "outputs": outputs}
             elif cell["kind"] == "code":
                 status[str(index)], _ = kernel.execute(cell["source"], limits["cell_timeout"])

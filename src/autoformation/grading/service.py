@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from tornado import web
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.httpserver import HTTPServer
 
 from .. import charts, progress
@@ -29,10 +28,14 @@ from ..catalogue import Course, load_catalogue
 from ..courses.nbgrader_setup import tools_on_path
 from ..settings import Settings, load
 from ..web import ServicePage, bind_host
+from .autograde import MAX_NOTEBOOK_BYTES
+from .executor import clean_leftover_groups
 from .store import DONE, NewResult, Store, Submission
 
 log = logging.getLogger("autoformation.grading")
-MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+MAX_PENDING_PER_LEARNER = 2
+# A notebook of MAX_NOTEBOOK_BYTES in a JSON body: refused by the HTTP server beyond, before it is read.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:"
 
 
@@ -117,6 +120,9 @@ class Grader:
             log.info("submission %s: %s %s/%s", sub.id, result.result, result.score, result.max_score)
 
     def start(self) -> list[asyncio.Task]:
+        removed = clean_leftover_groups()
+        if removed:
+            log.info("removed %d sandbox cgroup(s) left by an earlier stop", removed)
         recovered = self.store.recover()
         if recovered:
             log.info("%d submission(s) interrupted by the last stop are queued again", recovered)
@@ -146,6 +152,10 @@ class BaseHandler(ServicePage):
             raise web.HTTPError(400, f"Aucun exercice « {course_id}/{assignment_id}/{notebook} » dans le catalogue.")
         if len(content) > MAX_NOTEBOOK_BYTES:
             raise web.HTTPError(413, "Ce notebook dépasse 5 Mo : effacez les sorties volumineuses puis soumettez.")
+        pending = [s for s in self.app.store.submissions(user=self.current_user["name"]) if s.status != DONE]
+        if len(pending) >= MAX_PENDING_PER_LEARNER:
+            raise web.HTTPError(429, f"Vous avez déjà {len(pending)} notebooks en cours de correction : attendez "
+                                "leur résultat avant d'en soumettre un autre.")
         sub_id = self.app.store.submit(
             self.current_user["name"], course_id, assignment_id, notebook, content, self.app.settings.courses.version
         )
@@ -193,35 +203,6 @@ class Feedback(BaseHandler):
         # Learner outputs are untrusted HTML: no scripts, no requests, an origin of its own.
         self.set_header("Content-Security-Policy", FEEDBACK_CSP)
         self.finish(with_trainer_grades(sub))
-
-
-class SubmitFromServer(BaseHandler):
-    """The "Soumettre" button of the progression page: fetch the notebook from the learner's server."""
-
-    @web.authenticated
-    async def post(self):
-        name = self.current_user["name"]
-        path = self.get_body_argument("path")
-        parts = path.split("/")
-        if len(parts) != 3:
-            raise web.HTTPError(400, "Chemin de notebook inattendu.")
-        url = f"{self.app.public_url}/user/{quote(name)}/api/contents/{quote(path)}?content=1&type=notebook"
-        try:
-            response = await AsyncHTTPClient().fetch(
-                url, headers={"Authorization": f"token {self.app.hub_auth.api_token}"}, request_timeout=20
-            )
-        except HTTPClientError as err:
-            if err.code == 404:
-                raise web.HTTPError(404, f"Le notebook {path} est introuvable dans votre espace.") from None
-            raise web.HTTPError(
-                409, "Votre environnement n'est pas démarré : ouvrez le cours, puis soumettez à nouveau."
-            ) from None
-        except OSError:
-            raise web.HTTPError(409, "Votre environnement ne répond pas : ouvrez le cours, puis réessayez.") from None
-        model = json.loads(response.body)
-        content = json.dumps(model["content"]).encode()
-        sub_id = self.enqueue(*parts, content)
-        self.redirect(f"{self.app.prefix}soumissions/{sub_id}")
 
 
 class SubmissionPage(BaseHandler):
@@ -317,7 +298,6 @@ class GradingService:
             (p + r"cours/([\w-]+)", StartCourse),
             (p + r"feedback/(\d+)", Feedback),
             (p + r"soumissions/(\d+)", SubmissionPage),
-            (p + "soumettre", SubmitFromServer),
             (p + "api/submissions", SubmissionsAPI),
             (p + r"api/submissions/(\d+)", SubmissionAPI),
             (p + "api/progress", ProgressAPI),
@@ -331,7 +311,7 @@ class GradingService:
 
 async def serve(settings: Settings) -> None:
     service = GradingService(settings)
-    server = HTTPServer(service.app(), xheaders=True)
+    server = HTTPServer(service.app(), xheaders=True, max_body_size=MAX_BODY_BYTES)
     server.listen(settings.grading.port, bind_host())
     log.info("grading service on 127.0.0.1:%d%s, %d worker(s)", settings.grading.port, service.prefix,
              service.grader.workers)

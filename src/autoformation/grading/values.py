@@ -272,7 +272,7 @@ def _decode_numeric(tag, data, v, resolve, depth):
         index = _decode_index(data.get("index"), resolve, depth)
         if len(index) != len(values):
             raise ValueError("series: index and values differ in length")
-        return pd.Series(values, index=index, name=decode(data.get("name"), None, depth + 1))
+        return pd.Series(values.array, index=index, name=decode(data.get("name"), None, depth + 1))
     if tag == "frame":
         columns = _decode_index(data.get("columns"), resolve, depth)
         index = _decode_index(data.get("index"), resolve, depth)
