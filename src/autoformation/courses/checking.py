@@ -154,7 +154,7 @@ def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[st
 
     source_nb = nbformat.read(source_path, as_version=4)
     tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source_nb.cells if is_grade(c) and not is_solution(c)}
-    nb = nbformat.from_dict(json.loads(nbformat.writes(learner_nb)))
+    nb = nbformat.reads(nbformat.writes(learner_nb), as_version=4)
     for cell in nb.cells:
         grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
         if grade_id in tests:
