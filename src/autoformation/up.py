@@ -7,6 +7,7 @@ which starts its proxy and, on demand, the learners' servers. Logs go to DATA/lo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,15 +52,31 @@ def _wait_for_hub(url: str, hub: subprocess.Popen, log: Path, timeout: float = 6
     raise SettingsError(f"JupyterHub did not answer at {url} within {timeout:.0f} s; see {log}")
 
 
-def _stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
+def _stop(proc: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Stop a process and everything it started (JupyterHub's services and learners' servers run in
+    sessions of their own, so a process group is not enough): nothing of ours outlives `up`."""
+    import psutil
+
     if proc is None or proc.poll() is not None:
         return
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        tree = []
     proc.send_signal(signal.SIGTERM)  # JupyterHub then stops the learners' servers and its proxy
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill()
         proc.wait()
+    tree = [p for p in tree if p.is_running()]
+    for child in tree:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=3)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _stop_orphan_proxy(pid_file: Path) -> None:

@@ -253,3 +253,54 @@ def test_progress_follows_a_grading_round(service):
 
     diane = course_progress("diane")
     assert (diane.status, diane.percent) == (progress.NOT_STARTED, 0)
+
+
+def alive(pids: list[int]) -> list[str]:
+    """Those still running (zombies excluded), with their command lines."""
+    found = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(f"{pid} {cmd[:200]}")
+    return found
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sigterm_stops_at_once_and_the_interrupted_submission_is_graded_after_restart(service):
+    settings = load(service.settings_file)
+    store = Store(settings.grading_db_url())
+    sub_id = store.submit("lent", COURSE, ASSIGNMENT, NOTEBOOK, notebook(sleep=20))
+    service.start()
+    wait_for(lambda: store.get(sub_id).status == GRADING and service.descendants(), service, 60, "grading to start")
+    tree = service.descendants()
+    started = time.monotonic()
+    service.proc.send_signal(signal.SIGTERM)
+    service.proc.wait(10)
+    deadline = time.monotonic() + 5
+    while alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert time.monotonic() - started < 10
+    assert not alive(tree), "a sandbox outlived the service"
+    assert store.get(sub_id).status == GRADING  # interrupted: queued again at the next start
+    service.start()
+    wait_for(lambda: store.get(sub_id).status == DONE, service, 90, "the interrupted submission")
+    assert (store.get(sub_id).result, store.get(sub_id).score) == ("graded", 3.0)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_learner_with_slow_notebooks_keeps_nobody_waiting(service):
+    settings = load(service.settings_file)
+    store = Store(settings.grading_db_url())
+    first = store.submit("alice", COURSE, ASSIGNMENT, NOTEBOOK, notebook(sleep=8))
+    second = store.submit("alice", COURSE, ASSIGNMENT, NOTEBOOK, notebook(sleep=8))
+    other = store.submit("bruno", COURSE, ASSIGNMENT, NOTEBOOK, notebook())
+    service.start()  # two workers: one takes alice's first, the other must not wait for it
+    wait_for(lambda: store.pending() == 0, service, 150, "the queue")
+    a1, a2, b = store.get(first), store.get(second), store.get(other)
+    assert b.finished_at < a1.finished_at, "bruno waited behind alice"
+    assert a2.started_at >= a1.finished_at  # alice's two gradings never overlap (one nbgrader submission)
+    assert [s.score for s in (a1, a2, b)] == [3.0, 3.0, 3.0]

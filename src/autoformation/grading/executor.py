@@ -32,6 +32,9 @@ ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "loc
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 MAX_REPLY = 64 * 1024 * 1024
 WORKDIR, EXERCISE, RUNNER, RUNTIME = "/home/apprenant", "/srv/exercice", "/opt/correcteur", "/run/noyau"
+STAGING_PREFIX = "autoformation-sandbox-"
+staging_dir: str | None = None  # where sandboxes are staged (the service sets its own, cleaned at start)
+_running: dict[int, subprocess.Popen] = {}
 
 
 @dataclass
@@ -143,6 +146,15 @@ def kill_group(group: Path) -> None:
         pass
 
 
+def kill_all() -> None:
+    """Stop every sandbox now (the service is stopping: their submissions are graded after restart)."""
+    for pid in list(_running):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def clean_leftover_groups() -> int:
     """Groups left by a service killed mid-grading (its sandboxes died with it): removed at start-up."""
     removed = 0
@@ -179,7 +191,7 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
     """The runner's reply: {"outcome": done|timeout|dead|wall|error, "cell", "status", "tests", ...}."""
     request = json.dumps({"cells": cells, "imports": imports, "limits": asdict(limits), "workdir": WORKDIR,
                           "exercise": EXERCISE, "runtime": RUNTIME, "debug": debug}).encode()
-    with tempfile.TemporaryDirectory(prefix="autoformation-sandbox-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=staging_dir) as tmp:
         os.chmod(tmp, 0o755)
         staged = _stage(Path(tmp), exercise_files)
         cmd = bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits)
@@ -193,6 +205,7 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
         with tempfile.TemporaryFile() as reply_file, tempfile.TemporaryFile() as err_file:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=reply_file, stderr=err_file,
                                     start_new_session=True, preexec_fn=enter, env={"PATH": os.environ["PATH"]})
+            _running[proc.pid] = proc
             try:
                 proc.communicate(request, timeout=limits.wall_timeout)
             except subprocess.TimeoutExpired:
@@ -200,6 +213,7 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
                 proc.wait()
                 return {"outcome": "wall"}
             finally:
+                _running.pop(proc.pid, None)
                 if group:
                     kill_group(group)
             reply_file.seek(0)

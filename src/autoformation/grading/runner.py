@@ -122,8 +122,11 @@ class Remote:
 
     def __init__(self, kernel: Kernel, timeout: float):
         self.kernel, self.timeout = kernel, timeout
+        self.generation = 0  # bumped by anything that may change learner state
 
     def ask(self, **request):
+        if request.get("op") != "name":
+            self.generation += 1
         code = f"__import__('sys').modules['_autoformation_rpc'].answer({json.dumps(json.dumps(request))})"
         status, payloads = self.kernel.execute(code, self.timeout, store_history=False)
         if not payloads or not isinstance(payloads[-1], str) or len(payloads[-1]) > MAX_REPLY_BYTES:
@@ -249,14 +252,20 @@ class TestNamespace(dict):
     def __init__(self, remote: Remote, trusted: dict):
         super().__init__(trusted)
         self.remote = remote
+        self.fetched: dict = {}  # name -> (generation, value): read again only once learner code ran
 
     def __missing__(self, name):
         if name in BUILTIN_NAMES or name.startswith("__"):
             raise KeyError(name)
+        cached = self.fetched.get(name)
+        if cached and cached[0] == self.remote.generation:
+            return cached[1]
         try:
-            return self.remote.ask(op="name", name=name)
+            value = self.remote.ask(op="name", name=name)
         except NameError:
             raise KeyError(name) from None
+        self.fetched[name] = (self.remote.generation, value)
+        return value
 
 
 def assigned_names(code: str) -> list[str]:
@@ -386,6 +395,9 @@ def make_private() -> int:
     """The reply channel: stdout moved to a non-inheritable fd; this process made non-dumpable so that
     no other process of the sandbox (same uid) can ptrace it or open its /proc/<pid>/fd."""
     libc = ctypes.CDLL(None, use_errno=True)
+    # Die with bwrap: its --die-with-parent was cleared when setpriv changed our uid.
+    if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+        raise OSError(ctypes.get_errno(), "cannot set the parent-death signal")
     if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
         raise OSError(ctypes.get_errno(), "cannot become non-dumpable")
     reply_fd = os.dup(1)

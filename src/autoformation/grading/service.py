@@ -319,9 +319,32 @@ async def serve(settings: Settings) -> None:
     await asyncio.gather(*tasks)
 
 
+def stop_now(*_) -> None:
+    """SIGTERM: stop within a second whatever is being graded. Interrupted submissions stay `grading`
+    in the store and are queued again at the next start (`Store.recover`), as after a crash."""
+    from . import executor
+
+    log.info("stopping: sandboxes killed, interrupted submissions will be graded after the next start")
+    executor.kill_all()
+    logging.shutdown()
+    os._exit(0)
+
+
 def main() -> None:
+    import shutil
+    import signal
+
+    from . import executor
+
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s grading] %(message)s")
-    asyncio.run(serve(load()))
+    settings = load()
+    staging = settings.grading_dir / "sandboxes"
+    shutil.rmtree(staging, ignore_errors=True)  # what a killed service left
+    staging.mkdir(parents=True, exist_ok=True)
+    executor.staging_dir = str(staging)
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGINT, stop_now)
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ lost, and a result is written once per submission.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,9 @@ class Store:
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         Base.metadata.create_all(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        # One claim at a time in this process: two workers reading "nothing of alice's is being graded"
+        # together would both take one of hers (the service is the queue's only consumer).
+        self.claim_lock = threading.Lock()
 
     # --- queue -------------------------------------------------------------------------------
     def submit(self, user: str, course: str, assignment: str, notebook: str, content: bytes, version: str = "") -> int:
@@ -127,12 +131,19 @@ class Store:
             return db.execute(update(Submission).where(Submission.status == GRADING).values(status=QUEUED)).rowcount
 
     def claim(self) -> Submission | None:
-        """Take the oldest queued submission; atomic, so two workers never grade the same one."""
-        with self.session.begin() as db:
-            candidates = db.scalars(
-                select(Submission.id).where(Submission.status == QUEUED).order_by(Submission.id).limit(5)
+        """Take the oldest queued submission whose learner has nothing of that assignment being graded
+        (nbgrader keeps one submission per learner and assignment), so that no worker waits on a learner
+        while others queue; atomic, so two workers never grade the same one."""
+        with self.claim_lock, self.session.begin() as db:
+            busy = set(db.execute(select(Submission.user, Submission.course, Submission.assignment)
+                                  .where(Submission.status == GRADING)).all())
+            candidates = db.execute(
+                select(Submission.id, Submission.user, Submission.course, Submission.assignment)
+                .where(Submission.status == QUEUED).order_by(Submission.id).limit(200)
             ).all()
-            for sub_id in candidates:
+            for sub_id, user, course, assignment in candidates:
+                if (user, course, assignment) in busy:
+                    continue
                 claimed = db.execute(
                     update(Submission)
                     .where(Submission.id == sub_id, Submission.status == QUEUED)
