@@ -161,6 +161,9 @@ def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[st
             cell.source = tests[grade_id].source  # hidden tests back, as nbgrader's OverwriteCells does
     limits = executor.Limits(cell_timeout, 20 * cell_timeout, 4096, 20 * cell_timeout, 256)
     reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits)
+    if reply.get("outcome") != "done":
+        raise RuntimeError(f"the platform's grader stopped: {reply.get('outcome')} at cell {reply.get('cell')} "
+                           f"{reply.get('error', '')}".strip())
     results = reply.get("tests") or {}
     return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"].get("points", 0))
             if (results.get(str(i)) or {}).get("passed") else 0.0
@@ -168,7 +171,10 @@ def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[st
 
 
 def _compare_with_platform(job: NotebookJob, label: str, nbgrader_scores: dict, learner_nb) -> list[str]:
-    ours = platform_scores(learner_nb, job.notebook, job.cell_timeout)
+    try:
+        ours = platform_scores(learner_nb, job.notebook, job.cell_timeout)
+    except RuntimeError as err:
+        return [f"{job.where}, {label} version: {err}"]
     return [f"{job.where}, cell '{name}': the platform's grader gives the {label} version {ours.get(name)}, "
             f"nbgrader {score}" for name, (score, _) in nbgrader_scores.items() if ours.get(name) != float(score or 0)]
 
