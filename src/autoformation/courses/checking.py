@@ -145,7 +145,7 @@ def _autograde(api, gradebook_url: str, job: NotebookJob, student: str, folder: 
     return scores, None
 
 
-def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[str, float]:
+def platform_scores(learner_nb, source_path: Path, cell_timeout: int, sandbox=None) -> dict[str, float]:
     """Per test cell, what the platform's own grader (sandboxed runner) gives this notebook."""
     from nbgrader.utils import is_grade, is_solution
 
@@ -160,7 +160,7 @@ def platform_scores(learner_nb, source_path: Path, cell_timeout: int) -> dict[st
         if grade_id in tests:
             cell.source = tests[grade_id].source  # hidden tests back, as nbgrader's OverwriteCells does
     limits = executor.Limits(cell_timeout, 20 * cell_timeout, 4096, 20 * cell_timeout, 256)
-    reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits)
+    reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits, sandbox=sandbox)
     if reply.get("outcome") != "done":
         raise RuntimeError(f"the platform's grader stopped: {reply.get('outcome')} at cell {reply.get('cell')} "
                            f"{reply.get('error', '')}".strip())

@@ -187,15 +187,68 @@ def _stage(tmp: Path, exercise_files: Path | None) -> dict[str, str]:
     return {"runner": str(runner), "exercise": str(exercise), "empty": str(empty), "etc": str(etc)}
 
 
-def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Limits, debug: bool = False) -> dict:
+class LocalSandbox:
+    """bubblewrap on this machine (the `local` backend, and any machine the service runs on)."""
+
+    exercise = EXERCISE
+
+    def command(self, staged: dict[str, str], limits: Limits) -> list[str]:
+        return bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits)
+
+    def group(self, limits: Limits) -> Path | None:
+        return pids_cgroup(limits.max_processes + 32) if os.geteuid() == 0 else None
+
+
+@dataclass
+class ContainerSandbox:
+    """A container of the course's own image (the `docker` backend: Docker or Podman): no network,
+    read-only image, unprivileged user, no capabilities, tmpfs work folders, limits, no socket mounts."""
+
+    engine: list[str]  # e.g. ["podman", "--root", ...] or ["docker"]
+    image: str
+    env: dict[str, str] | None = None
+    user: str = "1000:100"
+    exercise = EXERCISE
+
+    @staticmethod
+    def name(staged: dict[str, str]) -> str:
+        return "autoformation-grading-" + Path(staged["runner"]).parent.name.removeprefix(STAGING_PREFIX)
+
+    def command(self, staged: dict[str, str], limits: Limits) -> list[str]:
+        work = f"{(limits.max_file_mb * 2 + 64)}m"
+        return [
+            *self.engine, "run", "--rm", "-i", "--name", self.name(staged), "--network=none", "--read-only",
+            "--user", self.user,
+            "--cap-drop=ALL", "--security-opt=no-new-privileges", f"--pids-limit={limits.max_processes + 32}",
+            f"--memory={limits.memory_mb + 512}m", "--cpu-shares=256", "--ulimit", "core=0",
+            "--tmpfs", f"{WORKDIR}:rw,size={work},mode=1777", "--tmpfs", f"/tmp:rw,size={work},mode=1777",
+            "--tmpfs", "/run:rw,size=16m,mode=1777", "--tmpfs", "/var/tmp:rw,size=16m,mode=1777",
+            "--volume", f"{staged['runner']}:{RUNNER}:ro", "--volume", f"{staged['exercise']}:{EXERCISE}:ro",
+            "--env", f"HOME={EXERCISE}", "--env", "MPLBACKEND=agg", "--workdir", WORKDIR,
+            "--entrypoint", "python", self.image, "-I", f"{RUNNER}/runner.py",
+        ]
+
+    def group(self, limits: Limits) -> Path | None:
+        return None  # the engine's own cgroup limits apply
+
+    def stop(self, staged: dict[str, str]) -> None:
+        """Killing the engine's client does not stop the container: ask the engine."""
+        subprocess.run([*self.engine, "rm", "-f", self.name(staged)], env={"PATH": os.environ["PATH"],
+                       **(self.env or {})}, capture_output=True, timeout=60)
+
+
+def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Limits, debug: bool = False,
+        sandbox: LocalSandbox | ContainerSandbox | None = None) -> dict:
     """The runner's reply: {"outcome": done|timeout|dead|wall|error, "cell", "status", "tests", ...}."""
+    sandbox = sandbox or LocalSandbox()
     request = json.dumps({"cells": cells, "imports": imports, "limits": asdict(limits), "workdir": WORKDIR,
-                          "exercise": EXERCISE, "runtime": RUNTIME, "debug": debug}).encode()
+                          "exercise": sandbox.exercise, "runtime": RUNTIME, "debug": debug}).encode()
     with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=staging_dir) as tmp:
         os.chmod(tmp, 0o755)
         staged = _stage(Path(tmp), exercise_files)
-        cmd = bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits)
-        group = pids_cgroup(limits.max_processes + 32) if os.geteuid() == 0 else None
+        cmd = sandbox.command(staged, limits)
+        group = sandbox.group(limits)
+        env = {"PATH": os.environ["PATH"], **(getattr(sandbox, "env", None) or {})}
 
         def enter():
             if group:
@@ -204,13 +257,15 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
 
         with tempfile.TemporaryFile() as reply_file, tempfile.TemporaryFile() as err_file:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=reply_file, stderr=err_file,
-                                    start_new_session=True, preexec_fn=enter, env={"PATH": os.environ["PATH"]})
+                                    start_new_session=True, preexec_fn=enter, env=env)
             _running[proc.pid] = proc
             try:
                 proc.communicate(request, timeout=limits.wall_timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+                if hasattr(sandbox, "stop"):
+                    sandbox.stop(staged)
                 return {"outcome": "wall"}
             finally:
                 _running.pop(proc.pid, None)
@@ -220,8 +275,10 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
             data = reply_file.read(MAX_REPLY + 1)
             err_file.seek(0)
             errors = err_file.read(4000).decode(errors="replace")
-    if not data and proc.returncode and "bwrap" in errors:
-        raise SandboxUnavailable(f"the grading sandbox could not start: {errors.strip()}")
+    if not data and proc.returncode:
+        if isinstance(sandbox, LocalSandbox) and "bwrap" in errors:
+            raise SandboxUnavailable(f"the grading sandbox could not start: {errors.strip()}")
+        return {"outcome": "error", "error": f"the sandbox stopped ({proc.returncode}): {errors.strip()[-500:]}"}
     try:
         reply = json.loads(data)
     except ValueError:
