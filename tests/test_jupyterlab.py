@@ -83,6 +83,7 @@ def server(tmp_path_factory, grading):
     notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (chapter / "nb.ipynb").write_text(json.dumps(notebook))
     (chapter / "broken.ipynb").write_text("{ not json")
+    (chapter / "huge.ipynb").write_text(json.dumps({**notebook, "metadata": {"big": "x" * (6 * 1024 * 1024)}}))
     (home / "loose.ipynb").write_text(json.dumps(notebook))
     port = free_port()
     env = {
@@ -147,6 +148,7 @@ def test_submit_then_follow_until_done(server):
     ("loose.ipynb", 400, "n'est pas un exercice du catalogue"),
     ("ml/01-x/broken.ipynb", 400, "JSON invalide"),
     ("ml/01-x/absent.ipynb", 400, "Fichier introuvable"),
+    ("ml/01-x/huge.ipynb", 413, "dépasse 5 Mo"),
     ("", 400, "indiquez le chemin du notebook"),
 ])
 def test_submit_errors_are_french_messages(server, path, status, message):

@@ -38,7 +38,9 @@ def submission_status(sub_id: str) -> dict:
 
 def error_status(err: learner.SubmitError) -> int:
     """HTTP status for a failed submission, from what caused it (learner.py keeps the cause as context)."""
-    cause = err.__context__
+    cause = err.__cause__ or err.__context__
+    if isinstance(cause, learner.NotebookTooBig):
+        return 413
     if isinstance(cause, urllib.error.HTTPError):
         return cause.code if 400 <= cause.code < 600 else 502
     if isinstance(cause, urllib.error.URLError):

@@ -21,7 +21,6 @@ import ctypes
 import io
 import json
 import os
-import queue
 import re
 import resource
 import shutil
@@ -82,29 +81,31 @@ class Kernel:
 
     def execute(self, code: str, timeout: float, store_history: bool = True) -> tuple[str, list]:
         """(status, our mime payloads published meanwhile); iopub is drained and otherwise ignored."""
+        import zmq
+
         msg_id = self.client.execute(code, silent=False, store_history=store_history, allow_stdin=False)
         deadline = time.monotonic() + timeout
         status, payloads, idle = None, [], False
+        poller = zmq.Poller()
+        poller.register(self.client.iopub_channel.socket, zmq.POLLIN)
+        poller.register(self.client.shell_channel.socket, zmq.POLLIN)
         while status is None or not idle:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise KernelTimeout
             if not self.alive():
                 raise KernelDied
-            try:
-                msg = self.client.get_iopub_msg(timeout=0.05)
-            except queue.Empty:
-                msg = None
-            if msg and msg.get("parent_header", {}).get("msg_id") == msg_id:
-                content = msg.get("content", {})
-                if msg["msg_type"] == "status" and content.get("execution_state") == "idle":
-                    idle = True
-                elif msg["msg_type"] == "display_data" and MIME in content.get("data", {}):
-                    payloads.append(content["data"][MIME])
-            if status is None:
-                try:
-                    reply = self.client.get_shell_msg(timeout=0)
-                except queue.Empty:
-                    continue
+            ready = dict(poller.poll(min(left, 0.5) * 1000))
+            if self.client.iopub_channel.socket in ready:
+                msg = self.client.get_iopub_msg(timeout=0)
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    content = msg.get("content", {})
+                    if msg["msg_type"] == "status" and content.get("execution_state") == "idle":
+                        idle = True
+                    elif msg["msg_type"] == "display_data" and MIME in content.get("data", {}):
+                        payloads.append(content["data"][MIME])
+            if self.client.shell_channel.socket in ready:
+                reply = self.client.get_shell_msg(timeout=0)
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     status = reply.get("content", {}).get("status", "error")
         return status, payloads
