@@ -31,7 +31,7 @@ ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "loc
                "mime.types", "ssl", "ca-certificates", "host.conf", "hosts", "gitconfig")
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 MAX_REPLY = 64 * 1024 * 1024
-WORKDIR, EXERCISE, RUNNER, RUNTIME = "/home/apprenant", "/srv/exercice", "/opt/correcteur", "/run/noyau"
+WORKDIR, EXERCISE, RUNNER, RUNTIME = "/home/apprenant", "/srv/exercice", "/opt/correcteur", "/tmp/noyau"
 STAGING_PREFIX = "autoformation-sandbox-"
 staging_dir: str | None = None  # where sandboxes are staged (the service sets its own, cleaned at start)
 _running: dict[int, subprocess.Popen] = {}
@@ -220,7 +220,7 @@ class ContainerSandbox:
             *self.engine, "run", "--rm", "-i", "--name", self.name(staged), "--network=none", "--read-only",
             "--user", self.user,
             "--cap-drop=ALL", "--security-opt=no-new-privileges", f"--pids-limit={limits.max_processes + 32}",
-            f"--memory={limits.memory_mb + 512}m", "--cpu-shares=256", "--ulimit", "core=0",
+            f"--memory={limits.memory_mb + 512}m", "--cpu-shares=256",
             "--tmpfs", f"{WORKDIR}:rw,size={work},mode=1777", "--tmpfs", f"/tmp:rw,size={work},mode=1777",
             "--tmpfs", "/run:rw,size=16m,mode=1777", "--tmpfs", "/var/tmp:rw,size=16m,mode=1777",
             "--volume", f"{staged['runner']}:{RUNNER}:ro", "--volume", f"{staged['exercise']}:{EXERCISE}:ro",
