@@ -10,7 +10,6 @@ after all of them gets its right score.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import socket
@@ -130,8 +129,9 @@ def assert_nothing_leaked(html: str):
         assert form not in text, form
 
 
-def snapshot(*roots: Path) -> str:
-    digest = hashlib.sha256()
+def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file (a write changes them)."""
+    seen = {}
     for root in roots:
         for path, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d not in ("test-artifacts", "__pycache__", ".pytest_cache",
@@ -142,12 +142,23 @@ def snapshot(*roots: Path) -> str:
                     st = os.lstat(full)
                 except OSError:
                     continue
-                digest.update(f"{full}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+                seen[full] = (st.st_size, st.st_mtime_ns)
+    return seen
 
 
 def listing(path: str) -> set[str]:
-    return set(os.listdir(path)) if os.path.isdir(path) else set()
+    """Entries a sandbox could have left: owned by a sandbox uid, or named like ours or a kernel's."""
+    from autoformation.grading.executor import SANDBOX_UIDS
+
+    found = set()
+    for entry in os.scandir(path) if os.path.isdir(path) else ():
+        try:
+            owner = entry.stat(follow_symlinks=False).st_uid
+        except OSError:
+            continue
+        if owner in SANDBOX_UIDS or entry.name.startswith(("autoformation", "kernel-")):
+            found.add(entry.name)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +232,7 @@ def test_host_unchanged_and_honest_grade_after_the_attacks(course, platform, hos
     result = grade(course, platform, submission())
     assert (result.score, points(result)) == (6.0, HONEST)
     before_hash, before_tmp, before_shm = host["before"]
-    assert snapshot(*host["roots"]) == before_hash
-    new_tmp = {n for n in listing("/tmp") - before_tmp if n.startswith(("autoformation", "kernel", "tmp"))}
-    assert not new_tmp and listing("/dev/shm") - before_shm == set()
+    after = snapshot(*host["roots"])
+    changed = sorted(p for p in set(after) | set(before_hash) if after.get(p) != before_hash.get(p))
+    assert not changed
+    assert listing("/tmp") - before_tmp == set() and listing("/dev/shm") - before_shm == set()

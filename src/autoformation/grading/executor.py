@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
 RUNNER_FILES = ("runner.py", "values.py", "kernel_side.py")
-SANDBOX_UID = 64999  # no account, owns nothing on the host
+# Uids with no account, owning nothing on the host; one per running sandbox, so that a fork bomb in
+# one (RLIMIT_NPROC counts a uid's processes machine-wide) never starves another learner's grading.
+SANDBOX_UIDS = range(60000, 65000)
+_uids_in_use: set[int] = set()
+_uids_lock = threading.Lock()
 NICE = 10
 ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf", "fonts",
                "mime.types", "ssl", "ca-certificates", "host.conf", "hosts", "gitconfig")
@@ -71,7 +77,20 @@ def _ro(path: str, target: str | None = None) -> list[str]:
     return _dirs_to(target) + ["--ro-bind", path, target]
 
 
-def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: str, limits: Limits) -> list[str]:
+def allocate_uid() -> int:
+    with _uids_lock:
+        free = [u for u in random.sample(SANDBOX_UIDS, 64) if u not in _uids_in_use]
+        _uids_in_use.add(free[0])
+        return free[0]
+
+
+def release_uid(uid: int) -> None:
+    with _uids_lock:
+        _uids_in_use.discard(uid)
+
+
+def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: str, limits: Limits,
+                  uid: int) -> list[str]:
     bwrap = shutil.which("bwrap")
     if not bwrap:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`")
@@ -111,7 +130,7 @@ def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: s
         setpriv = shutil.which("setpriv")
         if not setpriv:
             raise SandboxUnavailable("setpriv (util-linux) is missing: the sandbox cannot drop root")
-        cmd += [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
+        cmd += [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     return cmd + [sys.executable, "-I", f"{RUNNER}/runner.py"]
 
@@ -119,7 +138,8 @@ def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: s
 def pids_cgroup(limit: int) -> Path | None:
     """A cgroup-v1 pids group bounding the sandbox's processes, when this machine lets us make one."""
     try:
-        group = Path(tempfile.mkdtemp(prefix="autoformation-", dir=PIDS_CGROUP))
+        # Named after this process: another service on the machine only cleans the groups of dead ones.
+        group = Path(tempfile.mkdtemp(prefix=f"autoformation-{os.getpid()}-", dir=PIDS_CGROUP))
         (group / "pids.max").write_text(str(limit))
         return group
     except OSError:
@@ -156,16 +176,19 @@ def kill_all() -> None:
 
 
 def clean_leftover_groups() -> int:
-    """Groups left by a service killed mid-grading (its sandboxes died with it): removed at start-up."""
+    """Groups left by a service killed mid-grading: removed at start-up (never a living service's)."""
     removed = 0
     if PIDS_CGROUP.is_dir():
         for group in PIDS_CGROUP.glob("autoformation-*"):
+            owner = group.name.split("-")[1]
+            if owner.isdigit() and Path(f"/proc/{owner}").exists():
+                continue
             kill_group(group)
             removed += not group.exists()
     return removed
 
 
-def _stage(tmp: Path, exercise_files: Path | None) -> dict[str, str]:
+def _stage(tmp: Path, exercise_files: Path | None, uid: int) -> dict[str, str]:
     runner = tmp / "runner"
     runner.mkdir()
     for name in RUNNER_FILES:
@@ -178,13 +201,12 @@ def _stage(tmp: Path, exercise_files: Path | None) -> dict[str, str]:
     empty, etc = tmp / "empty", tmp / "etc"
     empty.mkdir()
     etc.mkdir()
-    uid = SANDBOX_UID if os.geteuid() == 0 else 1000
     (etc / "passwd").write_text(f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
                                 f"apprenant:x:{uid}:{uid}::{WORKDIR}:/bin/sh\n")
     (etc / "group").write_text(f"root:x:0:\napprenant:x:{uid}:\n")
     for path in [tmp, *tmp.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    return {"runner": str(runner), "exercise": str(exercise), "empty": str(empty), "etc": str(etc)}
+    return {"runner": str(runner), "exercise": str(exercise), "empty": str(empty), "etc": str(etc), "uid": str(uid)}
 
 
 class LocalSandbox:
@@ -193,7 +215,8 @@ class LocalSandbox:
     exercise = EXERCISE
 
     def command(self, staged: dict[str, str], limits: Limits) -> list[str]:
-        return bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits)
+        return bwrap_command(staged["runner"], staged["exercise"], staged["empty"], staged["etc"], limits,
+                             int(staged["uid"]))
 
     def group(self, limits: Limits) -> Path | None:
         return pids_cgroup(limits.max_processes + 32) if os.geteuid() == 0 else None
@@ -245,36 +268,44 @@ def run(cells: list[dict], imports: str, exercise_files: Path | None, limits: Li
                           "exercise": sandbox.exercise, "runtime": RUNTIME, "debug": debug}).encode()
     with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=staging_dir) as tmp:
         os.chmod(tmp, 0o755)
-        staged = _stage(Path(tmp), exercise_files)
-        cmd = sandbox.command(staged, limits)
-        group = sandbox.group(limits)
-        env = {"PATH": os.environ["PATH"], **(getattr(sandbox, "env", None) or {})}
+        uid = allocate_uid() if os.geteuid() == 0 and isinstance(sandbox, LocalSandbox) else 1000
+        staged = _stage(Path(tmp), exercise_files, uid)
+        try:
+            cmd = sandbox.command(staged, limits)
+            return _run_staged(sandbox, staged, cmd, request, limits)
+        finally:
+            release_uid(uid)
 
-        def enter():
+
+def _run_staged(sandbox, staged: dict[str, str], cmd: list[str], request: bytes, limits: Limits) -> dict:
+    group = sandbox.group(limits)
+    env = {"PATH": os.environ["PATH"], **(getattr(sandbox, "env", None) or {})}
+
+    def enter():
+        if group:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+        os.nice(NICE)
+
+    with tempfile.TemporaryFile() as reply_file, tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=reply_file, stderr=err_file,
+                                start_new_session=True, preexec_fn=enter, env=env)
+        _running[proc.pid] = proc
+        try:
+            proc.communicate(request, timeout=limits.wall_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            if hasattr(sandbox, "stop"):
+                sandbox.stop(staged)
+            return {"outcome": "wall"}
+        finally:
+            _running.pop(proc.pid, None)
             if group:
-                (group / "cgroup.procs").write_text(str(os.getpid()))
-            os.nice(NICE)
-
-        with tempfile.TemporaryFile() as reply_file, tempfile.TemporaryFile() as err_file:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=reply_file, stderr=err_file,
-                                    start_new_session=True, preexec_fn=enter, env=env)
-            _running[proc.pid] = proc
-            try:
-                proc.communicate(request, timeout=limits.wall_timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                if hasattr(sandbox, "stop"):
-                    sandbox.stop(staged)
-                return {"outcome": "wall"}
-            finally:
-                _running.pop(proc.pid, None)
-                if group:
-                    kill_group(group)
-            reply_file.seek(0)
-            data = reply_file.read(MAX_REPLY + 1)
-            err_file.seek(0)
-            errors = err_file.read(4000).decode(errors="replace")
+                kill_group(group)
+        reply_file.seek(0)
+        data = reply_file.read(MAX_REPLY + 1)
+        err_file.seek(0)
+        errors = err_file.read(4000).decode(errors="replace")
     if not data and proc.returncode:
         if isinstance(sandbox, LocalSandbox) and "bwrap" in errors:
             raise SandboxUnavailable(f"the grading sandbox could not start: {errors.strip()}")
