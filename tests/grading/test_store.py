@@ -44,8 +44,8 @@ def test_a_stopped_service_loses_nothing(tmp_path):
 
 
 def test_concurrent_workers_never_claim_the_same_submission(store):
-    for _ in range(20):
-        store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    for i in range(20):
+        store.submit(f"learner{i}", "ml", "01-a", "nb.ipynb", b"{}")
     claimed, lock = [], threading.Lock()
 
     def worker():
@@ -67,3 +67,14 @@ def test_listings_are_per_learner(store):
     assert [s.user for s in store.submissions(user="alice")] == ["alice"]
     assert [s.course for s in store.submissions(course="nlp")] == ["nlp"]
     assert store.pending() == 2
+
+
+def test_one_learners_assignment_is_never_graded_twice_at_once(store):
+    first = store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    second = store.submit("alice", "ml", "01-a", "nb.ipynb", b"{}")
+    other = store.submit("bruno", "ml", "01-a", "nb.ipynb", b"{}")
+    assert store.claim().id == first
+    assert store.claim().id == other  # alice's second waits; bruno does not wait behind it
+    assert store.claim() is None
+    store.finish(first, NewResult("graded", "", 1, 1, "", []))
+    assert store.claim().id == second

@@ -98,6 +98,12 @@ def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: s
            "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "correction"]
     if os.geteuid() != 0:
         cmd += ["--unshare-user", "--uid", "1000", "--gid", "1000"]
+    # The writable tmpfs first: what is bound afterwards (a checkout under /tmp, say) stays visible.
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    work_bytes = (limits.max_file_mb * 2 + 64) * 1024 * 1024
+    for path, size in ((WORKDIR, work_bytes), ("/tmp", work_bytes), ("/dev/shm", 64 << 20), ("/run", 16 << 20),
+                       ("/var/tmp", 16 << 20)):
+        cmd += _dirs_to(path) + ["--size", str(size), "--tmpfs", path, "--chmod", "1777", path]
     for top in ("usr",):
         cmd += ["--ro-bind", f"/{top}", f"/{top}"]
     for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -118,11 +124,6 @@ def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: s
         if os.path.exists(f"/etc/{name}"):
             cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     cmd += _ro(runner_dir, RUNNER) + _ro(exercise_dir, EXERCISE)
-    cmd += ["--proc", "/proc", "--dev", "/dev"]
-    work_bytes = (limits.max_file_mb * 2 + 64) * 1024 * 1024
-    for path, size in ((WORKDIR, work_bytes), ("/tmp", work_bytes), ("/dev/shm", 64 << 20), ("/run", 16 << 20),
-                       ("/var/tmp", 16 << 20)):
-        cmd += _dirs_to(path) + ["--size", str(size), "--tmpfs", path, "--chmod", "1777", path]
     cmd += ["--clearenv", "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
             "--setenv", "HOME", EXERCISE, "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "agg",
             "--chdir", WORKDIR, "--"]
