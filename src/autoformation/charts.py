@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from html import escape
 
+LABEL_CHARS = 30  # what fits left of the bars at 12-13 px
+
+
+def label_lines(label: str, width: int = LABEL_CHARS) -> list[str]:
+    """At most two lines, cut between words; an ellipsis when the title is longer (hover shows it all)."""
+    words, lines = label.split(), [""]
+    for word in words:
+        candidate = f"{lines[-1]} {word}".strip()
+        if len(candidate) <= width or not lines[-1]:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    if len(lines) > 2 or any(len(line) > width for line in lines):
+        lines = lines[:2]
+        lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+        if len(" ".join(lines)) < len(label) and not lines[-1].endswith("…"):
+            lines[-1] = (lines[-1][: width - 1] if len(lines[-1]) >= width else lines[-1]) + "…"
+    return lines
+
+
 COLORS = {"passed": "#18753c", "in_progress": "#e4794a", "not_started": "#cecece", "bar": "#000091"}
 
 
@@ -22,9 +42,17 @@ def horizontal_bars(rows: list[tuple[str, float, str]], title: str, unit: str = 
         y = 34 + i * (bar_h + gap)
         w = 0 if maximum <= 0 else max(0.0, min(1.0, value / maximum)) * span
         fill = COLORS.get(color, color)
+        lines = label_lines(label)
+        if len(lines) == 1:
+            text = (f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.0f}" font-size="13" text-anchor="end">'
+                    f"<title>{escape(label)}</title>{escape(lines[0])}</text>")
+        else:
+            text = (f'<text x="{label_w - 8}" y="{y + 9:.0f}" font-size="11" text-anchor="end">'
+                    f"<title>{escape(label)}</title>"
+                    + "".join(f'<tspan x="{label_w - 8}" dy="{0 if i == 0 else 12}">{escape(line)}</tspan>'
+                              for i, line in enumerate(lines)) + "</text>")
         parts += [
-            f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.0f}" font-size="13" text-anchor="end">'
-            f"{escape(label)}</text>",
+            text,
             f'<rect x="{label_w}" y="{y}" width="{span}" height="{bar_h}" fill="#f0f0f0" rx="3"/>',
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{fill}" rx="3">'
             f"<title>{escape(label)} : {value:g}{unit}</title></rect>",

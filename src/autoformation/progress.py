@@ -15,8 +15,8 @@ import nbformat
 from .catalogue import Course
 from .grading.store import DONE, Store, Submission
 
-NOT_STARTED, IN_PROGRESS, PASSED = "not_started", "in_progress", "passed"
-LABELS = {NOT_STARTED: "Pas commencé", IN_PROGRESS: "En cours", PASSED: "Réussi"}
+NOT_STARTED, IN_PROGRESS, PASSED, REJECTED = "not_started", "in_progress", "passed", "rejected"
+LABELS = {NOT_STARTED: "Pas commencé", IN_PROGRESS: "En cours", PASSED: "Réussi", REJECTED: "Soumission refusée"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class NotebookProgress:
     exercises: list[ExerciseProgress]
     submission: Submission | None = None  # the latest finished one
     pending: bool = False  # a submission is waiting or being graded
+    rejected: Submission | None = None  # the latest refused one (unreadable notebook...), when none was graded
 
     @property
     def path(self) -> str:
@@ -72,7 +73,9 @@ class NotebookProgress:
     def status(self) -> str:
         if self.auto and all(e.status == PASSED for e in self.auto):
             return PASSED
-        return IN_PROGRESS if self.submission or self.pending else NOT_STARTED
+        if self.submission or self.pending:
+            return IN_PROGRESS
+        return REJECTED if self.rejected else NOT_STARTED
 
     @property
     def score(self) -> float:
@@ -132,6 +135,7 @@ class CourseProgress:
 def course_progress(course: Course, submissions: list[Submission]) -> CourseProgress:
     """Progress in one course, from one learner's submissions (any order)."""
     latest: dict[tuple[str, str], Submission] = {}
+    refused: dict[tuple[str, str], Submission] = {}
     pending: set[tuple[str, str]] = set()
     for sub in sorted(submissions, key=lambda s: s.id):
         if sub.course != course.id:
@@ -141,6 +145,8 @@ def course_progress(course: Course, submissions: list[Submission]) -> CourseProg
             pending.add(key)
         elif sub.result == "graded":
             latest[key] = sub
+        elif sub.result == "rejected":
+            refused[key] = sub
     assignments = []
     for assignment in course.assignments:
         progress = AssignmentProgress(assignment.id, assignment.title)
@@ -158,7 +164,8 @@ def course_progress(course: Course, submissions: list[Submission]) -> CourseProg
                     item.status = IN_PROGRESS
                 items.append(item)
             progress.notebooks.append(
-                NotebookProgress(course.id, assignment.id, path.name, items, sub, (assignment.id, path.name) in pending)
+                NotebookProgress(course.id, assignment.id, path.name, items, sub, (assignment.id, path.name) in pending,
+                                 None if sub else refused.get((assignment.id, path.name)))
             )
         assignments.append(progress)
     return CourseProgress(course, assignments)

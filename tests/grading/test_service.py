@@ -254,6 +254,10 @@ def test_progress_follows_a_grading_round(service):
     diane = course_progress("diane")
     assert (diane.status, diane.percent) == (progress.NOT_STARTED, 0)
 
+    claire = course_progress("claire")  # her only submission was refused: said so, not "Pas commencé"
+    assert (claire.notebooks[0].status, claire.notebooks[0].rejected.result) == (progress.REJECTED, "rejected")
+    assert (claire.status, progress.LABELS[claire.notebooks[0].status]) == (progress.IN_PROGRESS, "Soumission refusée")
+
 
 def alive(pids: list[int]) -> list[str]:
     """Those still running (zombies excluded), with their command lines."""
