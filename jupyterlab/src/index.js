@@ -68,7 +68,8 @@ function showResult(body, sub) {
   );
   const children = [
     element('p', {}, sub.message || 'Correction terminée.'),
-    element('p', { class: 'af-submit-score' }, `Score : ${points(sub.score || 0)} / ${points(sub.max_score || 0)}`),
+    element('p', { class: 'af-submit-score' }, `Score : ${points(sub.score || 0)} / ${points(sub.max_score || 0)}` +
+      (sub.awaiting_trainer ? ` (dont ${points(sub.awaiting_trainer)} point(s) en attente de la correction d'un formateur)` : '')),
     table
   ];
   if (sub.feedback_url) {

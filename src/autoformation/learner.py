@@ -90,7 +90,10 @@ def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600)
 def describe(sub: dict) -> str:
     if sub.get("status") != "done":
         return f"Soumission n° {sub['id']} envoyée : elle est dans la file de correction."
-    lines = [sub["message"], f"Score : {sub['score']:g} / {sub['max_score']:g}"]
+    score = f"Score : {sub['score']:g} / {sub['max_score']:g}"
+    if sub.get("awaiting_trainer"):
+        score += f" (dont {sub['awaiting_trainer']:g} point(s) en attente de la correction d'un formateur)"
+    lines = [sub["message"], score]
     for ex in sub["exercises"]:
         mark = "✔" if ex["points"] >= ex["max_points"] else "✘"
         lines.append(f"  {mark} {ex['grade_id']} : {ex['points']:g} / {ex['max_points']:g}")

@@ -192,7 +192,8 @@ def test_a_killed_service_loses_nothing_and_grades_nothing_twice(service):
     assert sorted(s.id for s in subs) == sorted(ids.values())  # nothing lost, nothing added
     for sub in subs:
         content, score = expected[sub.user]
-        assert (sub.result, sub.score, sub.max_score) == ("graded", score, 3.0), sub.user
+        # One total everywhere: the free-text answer's point counts in the maximum.
+        assert (sub.result, sub.score, sub.max_score) == ("graded", score, 4.0), sub.user
         # One result: one set of exercise results, not one per grading.
         assert sorted(e.grade_id for e in sub.exercises) == ["test_compter", "test_moyenne"], sub.user
         assert sub.attempts == (2 if sub.user in interrupted else 1), sub.user

@@ -161,7 +161,9 @@ def save_and_read(nb, resources, course, assignment_id, notebook, student,
         cells = [CellResult(g.name, float(g.score or 0), float(g.max_score)) for g in sub.grades
                  if g.cell_type == "code"]
         cells.sort(key=lambda c: c.grade_id)
-        return cells, float(sum(c.points for c in cells)), float(sum(c.max_points for c in cells))
+        # One total everywhere: free-text answers count in the maximum, and wait for a trainer's grade.
+        total = float(sum(g.max_score for g in sub.grades))
+        return cells, float(sum(c.points for c in cells)), total
 
 
 def submitted_outputs(nb) -> dict:

@@ -218,6 +218,8 @@ def submission_json(sub: Submission, prefix: str) -> dict:
         "id": sub.id, "user": sub.user, "course": sub.course, "assignment": sub.assignment,
         "notebook": sub.notebook, "status": sub.status, "result": sub.result, "message": sub.message,
         "score": sub.score, "max_score": sub.max_score,
+        # Points of free-text answers no trainer has graded yet (part of max_score, not of score).
+        "awaiting_trainer": max(0.0, sub.max_score - sum(e.max_points for e in sub.exercises)),
         "exercises": [{"grade_id": e.grade_id, "points": e.points, "max_points": e.max_points} for e in sub.exercises],
         "feedback_url": f"{prefix}feedback/{sub.id}" if sub.status == DONE else None,
         "created_at": sub.created_at.isoformat() + "Z",
