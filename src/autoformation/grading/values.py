@@ -130,7 +130,9 @@ def _column(values, dtype, handle, depth):
     if dtype.startswith(("datetime", "timedelta")):
         return dtype, [None if v != v else str(v) for v in values.astype(object)]
     if dtype == "category":
-        return dtype, _flat(list(values.astype(object)), handle, depth)
+        cat = values.dtype
+        return dtype, {"categories": _flat(list(cat.categories), handle, depth), "ordered": bool(cat.ordered),
+                       "codes": [int(c) for c in getattr(values, "cat", values).codes]}
     return dtype, _flat(list(values), handle, depth)
 
 
@@ -212,7 +214,7 @@ def decode(data, resolve=None, depth: int = 0):
         import collections
 
         made = getattr(collections, tag)(*(() if tag != "defaultdict" else (None,)))
-        made.update(pairs())
+        made.update(dict(pairs()))
         return made
     if tag == "deque":
         import collections
@@ -294,13 +296,22 @@ def _decode_column(data, resolve, depth):
     if type(data) is not dict:
         raise ValueError("column expected")
     dtype = _dtype(data.get("dtype"))
+    if dtype == "category":
+        cat = data.get("v")
+        if type(cat) is not dict or type(cat.get("codes")) is not list:
+            raise ValueError("categorical column expected")
+        categories = decode(cat.get("categories"), resolve, depth + 1)
+        codes = [int(c) for c in cat["codes"]]
+        if type(categories) is not list or any(not -1 <= c < len(categories) for c in codes):
+            raise ValueError("categorical codes out of range")
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=cat.get("ordered") is True))
     values = decode(data.get("v"), resolve, depth + 1)
     if type(values) is not list:
         raise ValueError("column values expected")
     if dtype.startswith(("datetime", "timedelta")):
         conv = pd.to_datetime if dtype.startswith("datetime") else pd.to_timedelta
         return pd.Series(conv(pd.Series(values, dtype=object)), dtype=dtype)
-    if dtype in ("category", "string"):
+    if dtype == "string":
         return pd.Series(values, dtype=object).astype(dtype)
     return pd.Series(values, dtype=object).astype(dtype) if dtype != "object" else pd.Series(values, dtype=object)
 
