@@ -60,3 +60,30 @@ def test_learner_code_in_the_container_reaches_nothing(sandbox):
     assert reply["outcome"] == "done", reply
     assert [reply["status"][str(i)] for i in range(len(probes))] == ["error"] * len(probes)
     assert reply["status"][str(len(probes))] == "ok"
+
+
+def test_grading_service_grades_in_the_course_image_when_set_to(engine, built, tmp_path, monkeypatch):  # noqa: F811
+    import shlex
+
+    from autoformation.catalogue import load_course
+    from autoformation.grading.autograde import grade_submission
+    from autoformation.grading.gradebook import gradebook_url, prepare_gradebook
+    from autoformation.grading.service import sandbox_for
+    from autoformation.settings import Settings
+    from tests.test_images import VERSION
+
+    settings = Settings()
+    settings.platform.data_dir = str(tmp_path)
+    settings.courses.version = VERSION
+    settings.grading.sandbox, settings.grading.engine = "container", shlex.join(engine.command)
+    for name, value in engine.environ().items():
+        monkeypatch.setenv(name, value)
+    course = load_course(ROOT / "courses" / "ml")
+    sandbox = sandbox_for(settings, course)
+    assert isinstance(sandbox, executor.ContainerSandbox) and sandbox.image == built
+    url = gradebook_url(settings, course.id)
+    prepare_gradebook(course, url)
+    result = grade_submission(course, "01-premiers-modeles", SOURCE.name, "alice", SOURCE.read_bytes(), url, LIMITS,
+                              sandbox)
+    assert (result.status, result.score) == ("graded", result.max_score - 2), result.message  # free text: trainer
+    assert "Bravo" in result.feedback_html

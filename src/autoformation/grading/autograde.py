@@ -173,7 +173,7 @@ def submitted_outputs(nb) -> dict:
 
 
 def grade_submission(course: Course, assignment_id: str, notebook_name: str, student: str,
-                     notebook_bytes: bytes, gradebook_url: str, limits: Limits) -> GradeResult:
+                     notebook_bytes: bytes, gradebook_url: str, limits: Limits, sandbox=None) -> GradeResult:
     from . import executor
     from .feedback import feedback_html
 
@@ -194,7 +194,7 @@ def grade_submission(course: Course, assignment_id: str, notebook_name: str, stu
         return rejected("Le notebook envoyé n'a pas la structure attendue (cellules de l'exercice abîmées). "
                         "Repartez d'une copie fraîche de l'exercice.")
     imports = trainer_imports(assignment.source_dir / f"{notebook}.ipynb")
-    reply = executor.run(runner_cells(nb), imports, assignment.source_dir, limits)
+    reply = executor.run(runner_cells(nb), imports, assignment.source_dir, limits, sandbox=sandbox)
     outcome = reply.get("outcome")
     if outcome == "wall":
         return GradeResult("timeout", f"Le temps limite de {limits.wall_timeout} s pour l'ensemble du notebook a "

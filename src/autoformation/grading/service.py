@@ -59,6 +59,18 @@ def with_trainer_grades(sub: Submission) -> str:
     return sub.feedback_html[:at] + section + sub.feedback_html[at:]
 
 
+def sandbox_for(settings: Settings, course: Course):
+    """The sandbox learner code is graded in: bubblewrap here, or a container of the course's image."""
+    import shlex
+
+    from .executor import ContainerSandbox, LocalSandbox
+
+    if settings.grading.sandbox == "container":
+        return ContainerSandbox(shlex.split(settings.grading.engine), course.image_name("", settings.courses.version),
+                                dict(os.environ))
+    return LocalSandbox()
+
+
 class Grader:
     """The queue's workers: at most one grading per core (more makes correct answers time out)."""
 
@@ -85,6 +97,7 @@ class Grader:
         with lock:
             result = grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
+                sandbox_for(self.settings, course),
             )
         return NewResult(
             result.status, result.message, result.score, result.max_score, result.feedback_html,
