@@ -30,8 +30,8 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     if standalone:
         _configure_standalone(c, settings, services, roles)
     auth.configure_auth(c, settings)
+    _configure_grading(c, settings, services, roles)  # first: the spawners extend its environment
     configure_spawner(c, settings, courses)
-    _configure_grading(c, settings, services, roles)
     _configure_trainers(c, settings, services, roles)
     services.append({  # the companion book: static pages, no personal data, no sign-in needed
         "name": "book",
@@ -81,10 +81,21 @@ def _record_material(settings: Settings, spawner) -> None:
     _store(settings.grading_db_url()).record_material(spawner.user.name, versions)
 
 
+def _grading_host(settings: Settings) -> str:
+    """Where learners' servers reach the grading service: loopback, except from docker containers
+    (whose loopback is their own): this machine's address, the one they reach the hub at."""
+    if settings.spawner.backend == "docker":
+        from .spawners.docker import host_address
+
+        return host_address()
+    return "127.0.0.1"
+
+
 def _configure_grading(c, settings: Settings, services: list, roles: list) -> None:
+    host = _grading_host(settings)
     services.append({
         "name": GRADING,
-        "url": f"http://127.0.0.1:{settings.grading.port}",
+        "url": f"http://{host}:{settings.grading.port}",  # not loopback: the service binds beyond it
         "command": [sys.executable, "-m", "autoformation.grading.service"],
         "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
         "oauth_no_confirm": True,
@@ -93,8 +104,8 @@ def _configure_grading(c, settings: Settings, services: list, roles: list) -> No
     roles += [
         # Every signed-in user (only the allowed groups get in) may use the grading service, as themselves.
         {"name": "user", "scopes": ["self", f"access:services!service={GRADING}"]},
-        # The service fetches notebooks from learners' servers when they press "Soumettre".
-        {"name": GRADING, "services": [GRADING], "scopes": ["access:servers", "read:users:name", "read:users:groups"]},
+        # Never `access:servers`: notebooks come from the learners (their own token), the service reads no server.
+        {"name": GRADING, "services": [GRADING], "scopes": ["read:users:name", "read:users:groups"]},
     ]
     # The learner's server token can submit to the grading service (`autoformation submit`).
     c.Spawner.server_token_scopes = [
@@ -102,7 +113,7 @@ def _configure_grading(c, settings: Settings, services: list, roles: list) -> No
     ]
     c.Spawner.pre_spawn_hook = functools.partial(_record_material, settings)
     c.Spawner.environment = {
-        "AUTOFORMATION_GRADING_URL": f"http://127.0.0.1:{settings.grading.port}/services/{GRADING}/",
+        "AUTOFORMATION_GRADING_URL": f"http://{host}:{settings.grading.port}/services/{GRADING}/",
     }
 
 

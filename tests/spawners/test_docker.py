@@ -62,6 +62,22 @@ def test_configuration_offers_each_course_image():
         configure_docker(Config(), Settings(), [])
 
 
+def test_containers_keep_the_platform_environment_and_reach_grading_beyond_loopback(tmp_path):
+    from autoformation.hub import configure
+    from autoformation.spawners.docker import host_address
+
+    settings = Settings()
+    settings.platform.data_dir = str(tmp_path)
+    settings.spawner.backend = "docker"
+    settings.courses.source_dir = str(ROOT / "courses")
+    c = Config()
+    configure(c, settings, standalone=False)
+    url = c.DockerSpawner.environment["AUTOFORMATION_GRADING_URL"]
+    assert url == f"http://{host_address()}:{settings.grading.port}/services/grading/"
+    grading = next(s for s in c.JupyterHub.services if s["name"] == "grading")
+    assert grading["url"] == f"http://{host_address()}:{settings.grading.port}"
+
+
 @pytest.fixture(scope="module")
 def docker_host(tmp_path_factory, built):
     """Podman's Docker API on a socket, with the ml image built (cached) as tests/test_images.py builds it."""

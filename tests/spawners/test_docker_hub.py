@@ -65,6 +65,13 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
             assert mounts == {VOLUME_TEMPLATE.format(username=name): HOME}
         # alice's container sees only her home: no trace of bruno's volume.
         alice = containers["jupyter-alice"]
+        # "Soumettre" from inside her container reaches the grading service at this machine's address, with
+        # her server's own token (the JupyterLab button's server side runs this same code).
+        notebook = f"{HOME}/ml/01-premiers-modeles/01-premiers-modeles.ipynb"
+        submitted = alice.exec_run(["autoformation", "submit", notebook], user="jovyan", environment={"HOME": HOME})
+        report = submitted.output.decode()
+        assert submitted.exit_code == 0 and "Votre notebook a été corrigé." in report, report
+        assert "Score : 0 / 12 (dont 2 point(s) en attente de la correction d'un formateur)" in report, report
         assert alice.exec_run(["sh", "-c", "ls /home; mount | grep -c bruno || true"]).output.decode().split() == [
             "jovyan",
             "0",

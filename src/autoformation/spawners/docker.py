@@ -53,7 +53,10 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
     ds.allowed_images = choices
     ds.image = next(iter(choices.values()))
     ds.cmd = list(START_COMMAND)
-    ds.environment = {COURSE_ENV: courses[0].id} if len(courses) == 1 else {}
+    # DockerSpawner's own `environment` replaces Spawner.environment (traitlets do not merge): keep the
+    # platform's (the grading service's address) and add the course.
+    platform_env = c.Spawner.environment if isinstance(c.Spawner.environment, dict) else {}
+    ds.environment = {**platform_env, **({COURSE_ENV: courses[0].id} if len(courses) == 1 else {})}
     ds.notebook_dir = HOME
     ds.volumes = {VOLUME_TEMPLATE: HOME}
     ds.remove = True  # containers go on stop; the named volume (the learner's work) stays
