@@ -147,8 +147,8 @@ def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
 
 
 def listing(path: str) -> set[str]:
-    """Entries a sandbox could have left: owned by a sandbox uid, or named like ours or a kernel's."""
-    from autoformation.grading.executor import SANDBOX_UIDS
+    """Entries a sandbox could have left: owned by a sandbox uid, or named like its staging or a kernel's."""
+    from autoformation.grading.executor import SANDBOX_UIDS, STAGING_PREFIX
 
     found = set()
     for entry in os.scandir(path) if os.path.isdir(path) else ():
@@ -156,7 +156,7 @@ def listing(path: str) -> set[str]:
             owner = entry.stat(follow_symlinks=False).st_uid
         except OSError:
             continue
-        if owner in SANDBOX_UIDS or entry.name.startswith(("autoformation", "kernel-")):
+        if owner in SANDBOX_UIDS or entry.name.startswith((STAGING_PREFIX, "kernel-")):
             found.add(entry.name)
     return found
 

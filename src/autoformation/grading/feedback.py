@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+import threading
 
 from nbformat.v4 import new_markdown_cell
 
@@ -69,11 +70,17 @@ def json_text(out) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
-def render(nb) -> str:
-    from nbconvert import HTMLExporter
+_local = threading.local()
 
-    # Learner outputs are untrusted HTML: sanitised (no scripts, no event handlers), and served under a CSP.
-    exporter = HTMLExporter(template_name="lab", embed_images=True, sanitize_html=True)
+
+def render(nb) -> str:
+    # One exporter per worker thread: building one compiles its templates (most of a render's time).
+    exporter = getattr(_local, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        # Learner outputs are untrusted HTML: sanitised (no scripts, no event handlers), and served under a CSP.
+        exporter = _local.exporter = HTMLExporter(template_name="lab", embed_images=True, sanitize_html=True)
     body, _ = exporter.from_notebook_node(nb)
     return body
 
