@@ -74,7 +74,29 @@ class Kernel:
         self.client = BlockingKernelClient(connection_file=conn)
         self.client.load_connection_file()
         self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
+        self.wait_ready(60)
+
+    def wait_ready(self, timeout: float) -> None:
+        """The kernel answers kernel_info on the shell *and* its status reaches us on iopub (a subscription
+        is only live some time after connecting: until then the kernel's messages are lost)."""
+        deadline = time.monotonic() + timeout
+        sent: set[str] = set()
+        shell_ok = iopub_ok = False
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise KernelDied
+            sent.add(self.client.kernel_info())
+            until = time.monotonic() + 0.5
+            while time.monotonic() < until and not (shell_ok and iopub_ok):
+                if self.client.shell_channel.socket.poll(20):
+                    reply = self.client.get_shell_msg(timeout=0)
+                    shell_ok = shell_ok or reply.get("parent_header", {}).get("msg_id") in sent
+                if self.client.iopub_channel.socket.poll(20):
+                    msg = self.client.get_iopub_msg(timeout=0)
+                    iopub_ok = iopub_ok or msg.get("parent_header", {}).get("msg_id") in sent
+            if shell_ok and iopub_ok:
+                return
+        raise RuntimeError("the kernel did not start")
 
     def alive(self) -> bool:
         return self.proc.poll() is None
