@@ -61,6 +61,11 @@ def test_learner_checks_submits_and_sees_progress(platform, page, browser):
     page.wait_for_url(re.compile(r"/user/alice/lab/tree/" + re.escape(NOTEBOOK)), timeout=120_000)
     expect(cell(page, 2)).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
+    # A learner sees "Soumettre", not nbgrader's trainer tools (menu, Validate button, formgrader).
+    expect(page.get_by_role("button", name="Soumettre", exact=True)).to_be_visible()
+    expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_have_count(0)
+    expect(page.get_by_role("button", name="Validate")).to_have_count(0)
+    assert page.request.get(f"{platform.url}/user/alice/formgrader").status == 404
     run_cell(page, 2)  # loads the survey
 
     # A wrong answer to exercise 1: its check fails with the hint.

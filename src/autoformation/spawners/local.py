@@ -12,16 +12,19 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 from .. import material
 from ..settings import PROJECT_ROOT
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
+# Learners' servers only: nbgrader's trainer tools (menu, sidebar, formgrader...) off.
+JUPYTER_LEARNER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter-learner"
 
 
 class LocalLearnerSpawner(SimpleLocalProcessSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
+    staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
 
     async def start(self):
         report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
@@ -33,10 +36,10 @@ class LocalLearnerSpawner(SimpleLocalProcessSpawner):
 
     def user_env(self, env):
         env = super().user_env(env)
-        # Our lab page config (announcements off) ahead of the learner's own config.
-        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-            p for p in (str(JUPYTER_CONFIG), env.get("JUPYTER_CONFIG_PATH", "")) if p
-        )
+        # Our config (Soumettre, announcements off) ahead of the user's own; learners lose nbgrader's tools.
+        staff = {g.name for g in self.user.groups} & set(self.staff_groups)
+        ours = [str(JUPYTER_CONFIG)] if staff else [str(JUPYTER_LEARNER_CONFIG), str(JUPYTER_CONFIG)]
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (*ours, env.get("JUPYTER_CONFIG_PATH", "")) if p)
         return env
 
 
@@ -45,6 +48,7 @@ def configure_local(c, settings, courses) -> None:
     c.JupyterHub.spawner_class = LocalLearnerSpawner
     c.LocalLearnerSpawner.home_dir_template = str(settings.homes_dir / "{username}")
     c.LocalLearnerSpawner.release_dir = str(settings.release_dir)
+    c.LocalLearnerSpawner.staff_groups = [settings.groups.trainers, settings.groups.admins]
     # The single-user server of this very environment, whatever PATH the hub was started with.
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
     c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
