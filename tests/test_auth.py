@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+import urllib.request
 
 import nbformat
 import pytest
@@ -33,13 +36,43 @@ def platform(tmp_path_factory, release):
     platform.stop()
 
 
-def test_learner_signs_in_and_gets_jupyterlab_with_the_course(platform, page):
+def server_running(platform, username: str) -> bool:
+    with platform.hub_db() as db:
+        row = db.execute("select s.server_id from spawners s join users u on s.user_id = u.id where u.name = ?",
+                         (username,)).fetchone()
+    return bool(row and row[0])
+
+
+def test_learner_signs_in_on_the_catalogue_and_starts_her_environment(platform, page):
     sign_in(page, platform, "alice")
-    # The provider sends her back to the hub, which starts her own server with the course in it.
-    page.wait_for_url(re.compile(r"/user/alice/lab"), timeout=90_000)
-    listing = page.locator(".jp-DirListing-content")
-    expect(listing.get_by_text("ml", exact=True)).to_be_visible(timeout=60_000)
-    screenshot(page, "learner-jupyterlab")
+    # She lands on the catalogue; nothing starts until she asks.
+    page.wait_for_url(re.compile(r"/hub/home"), timeout=60_000)
+    expect(page.get_by_role("heading", name="Catalogue des formations")).to_be_visible()
+    assert not server_running(platform, "alice")
+    # Her server's address, while it is not running: a French page that leads to the catalogue.
+    page.goto(f"{platform.url}/hub/spawn-pending/alice")
+    expect(page.get_by_role("heading", name="Votre environnement n'est pas démarré")).to_be_visible()
+    expect(page.get_by_role("button", name="Aller au catalogue")).to_have_attribute("href", "/hub/home")
+    # Starting: the pending page is French too, then JupyterLab opens with the course in her home.
+    cookies = [c for c in page.context.cookies() if c["path"] in ("/", "/hub/")]
+    xsrf = next(c["value"] for c in cookies if c["name"] == "_xsrf")
+    request = urllib.request.Request(
+        f"{platform.url}/hub/api/users/alice/server", method="POST",
+        headers={"X-XSRFToken": xsrf, "Cookie": "; ".join(f"{c['name']}={c['value']}" for c in cookies)},
+    )
+    # The API answers once the server is up (a few seconds): meanwhile she looks at the pending page.
+    starting = threading.Thread(target=lambda: urllib.request.urlopen(request, timeout=120).read())
+    starting.start()
+    time.sleep(0.5)
+    page.goto(f"{platform.url}/hub/spawn-pending/alice")
+    expect(page.get_by_role("heading", name="Votre environnement démarre…")).to_be_visible()
+    expect(page.locator("#progress-details summary")).to_have_text("Journal")
+    screenshot(page, "spawn-pending")
+    page.wait_for_url(re.compile(r"/user/alice/"), timeout=90_000)
+    starting.join(120)
+    assert server_running(platform, "alice")
+    listing = page.request.get(f"{platform.url}/user/alice/api/contents")
+    assert listing.ok and "ml" in {item["name"] for item in listing.json()["content"]}
     assert (platform.data_dir / "homes" / "alice" / "ml" / "01-decouverte" / "bienvenue.ipynb").is_file()
     assert platform.hub_groups_of("alice") >= {"learners", "promo-a"}
     assert not platform.is_admin("alice")
@@ -107,11 +140,11 @@ def test_logout_ends_the_provider_session(platform, page):
 def test_learner_cannot_reach_another_learners_server(platform, page, browser):
     bruno = browser.new_context().new_page()
     platform.set_realm_groups("bruno", ["learners", "promo-b"])
-    sign_in(bruno, platform, "bruno")
+    sign_in(bruno, platform, "bruno", next_url="/hub/spawn")
     bruno.wait_for_url(re.compile(r"/user/bruno/lab"), timeout=90_000)
     assert bruno.request.get(f"{platform.url}/user/bruno/api/contents").status == 200
 
-    sign_in(page, platform, "alice")
+    sign_in(page, platform, "alice", next_url="/hub/spawn")
     page.wait_for_url(re.compile(r"/user/alice/lab"), timeout=90_000)
     # bruno's server is running; alice's browser follows the OAuth dance and is refused.
     response = page.request.get(f"{platform.url}/user/bruno/api/contents")

@@ -42,6 +42,8 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.template_paths = [str(TEMPLATES)]
+    # Signing in lands on the catalogue: a server starts only from a course's "Commencer"/"Reprendre".
+    c.JupyterHub.redirect_to_server = False
     c.JupyterHub.template_vars = {
         "courses": courses,
         "catalogue": functools.partial(_catalogue, settings, courses),
