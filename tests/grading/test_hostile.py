@@ -107,6 +107,10 @@ FORGE = {
     "host_unix_socket": WRONG_DOUBLE + (
         "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('{socket}')"),
     "setuid_root": WRONG_DOUBLE + "import os\nos.setuid(0)",
+    # 200 MB on the kernel's channel: the runner drops it instead of holding it in memory.
+    "huge_message": WRONG_DOUBLE + (
+        "from IPython.display import publish_display_data\n"
+        "publish_display_data({'application/x-autoformation-value': 'x' * (200 * 1024 * 1024)})"),
 }
 
 

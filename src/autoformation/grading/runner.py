@@ -71,7 +71,12 @@ class Kernel:
             cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=lambda: set_limits(limits), close_fds=True,
         )
-        self.client = BlockingKernelClient(connection_file=conn)
+        import zmq
+
+        # Bigger messages drop the connection instead of filling this process's memory.
+        context = zmq.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY_BYTES)
+        self.client = BlockingKernelClient(connection_file=conn, context=context)
         self.client.load_connection_file()
         self.client.start_channels()
         self.wait_ready(60)
