@@ -5,6 +5,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 REQUIREMENTS := $(wildcard images/*/requirements.txt)
+# Learners' servers run this environment under their own Unix accounts, so its interpreter must be
+# one every account can reach: Debian's (a pyenv Python under /root is closed to them).
+PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Debian packages the tests need: a browser for the end-to-end tests, PostgreSQL for the gradebook
 # tests, Podman and debootstrap to build and run the learner images without a Docker engine.
@@ -16,7 +19,8 @@ PYTEST_ARGS ?=
 .PHONY: up test install lint system-deps platform-deps bench clean
 
 $(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_kernel_config.py
-	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(PY) || { $(if $(filter /usr/bin/%,$(PYTHON)),$(MAKE) --no-print-directory system-deps TEST_DEBS=python3-venv &&) \
+	  $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	# The project, and exactly the learner images' requirements (what the courses are proven with).
 	$(PY) -m pip install --quiet -e '.[test]' $(addprefix -r ,$(REQUIREMENTS))

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from autoformation.spawners import accounts
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 REALM = ROOT / "hub_config" / "keycloak" / "realm-autoformation.json"
@@ -88,10 +90,16 @@ class Platform:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if accounts.available():  # the learners' Unix accounts this platform created
+            accounts.remove_under(self.data_dir / "homes")
 
 
 def write_settings(root: Path, **sections) -> Path:
     """A settings file on free ports in `root`, with a copy of the realm export the test may edit."""
+    # pytest's temporary folders are closed to others; learners' accounts must reach their homes.
+    for folder in [root, *root.parents]:
+        if folder.stat().st_uid == os.geteuid() and not folder.stat().st_mode & 0o001:
+            folder.chmod(folder.stat().st_mode | 0o001)
     realm_file = root / "realm.json"
     if not realm_file.exists():
         shutil.copy(REALM, realm_file)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import identity
 from .settings import PROJECT_ROOT, Settings, SettingsError, load
+from .spawners import accounts
 
 HUB_CONFIG = PROJECT_ROOT / "hub_config" / "jupyterhub_config.py"
 
@@ -115,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
             _release_courses(settings)
         if not args.skip_book:
             _build_book(settings)
+        if settings.spawner.backend == "local" and accounts.available():
+            # One Unix account per learner: close the platform's files to them before any server starts,
+            # and let nothing the hub or its services create later be readable by others.
+            accounts.lock_down(settings, PROJECT_ROOT)
+            os.umask(0o077)
         # Ctrl-C and `kill` both end in the `finally` below, which stops what we started.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if settings.identity.provider == "embedded":

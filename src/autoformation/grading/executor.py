@@ -113,7 +113,7 @@ def bwrap_command(runner_dir: str, exercise_dir: str, empty_dir: str, etc_dir: s
         elif p.is_dir():
             cmd += ["--ro-bind", str(p), f"/{link}"]
     for prefix in {sys.base_prefix, sys.prefix}:
-        if not prefix.startswith("/usr/"):
+        if prefix != "/usr" and not prefix.startswith("/usr/"):
             cmd += _ro(prefix)
     ipython_conf = Path(sys.prefix, "etc", "ipython")
     if ipython_conf.is_dir():  # the learner-side self-check extension: not installed in the sandbox

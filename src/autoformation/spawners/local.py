@@ -2,6 +2,8 @@
 
 Each learner has a home folder in the data folder; the released course material is synced
 into it at every start (new files copied, untouched files updated, the learner's edits kept).
+When the platform runs as root (a real class), each learner is their own Unix account
+(`accounts.py`): their server, kernels and the material sync run as that account.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import List, Unicode
+from jupyterhub.spawner import SimpleLocalProcessSpawner, set_user_setuid
+from traitlets import Bool, List, Unicode
 
 from .. import material
 from ..settings import PROJECT_ROOT
+from . import accounts
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
 # Learners' servers only: nbgrader's trainer tools (menu, sidebar, formgrader...) off.
@@ -25,17 +28,44 @@ JUPYTER_LEARNER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter-learner"
 class LocalLearnerSpawner(SimpleLocalProcessSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
+    accounts = Bool(False, config=True, help="One Unix account per learner (needs root), else all as the hub's user.")
+
+    @property
+    def system_user(self) -> str:
+        return accounts.system_name(self.user.name)
 
     async def start(self):
-        report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
-        self.log.info(
-            "material for %s: %d new, %d updated, %d kept",
-            self.user.name, len(report.copied), len(report.updated), len(report.kept),
-        )
+        if self.accounts:
+            await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
+            await self._sync_as_learner()
+        else:
+            report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
+            self.log.info("material for %s: %d new, %d updated, %d kept",
+                          self.user.name, len(report.copied), len(report.updated), len(report.kept))
         return await super().start()
+
+    async def _sync_as_learner(self) -> None:
+        """The hub is root: it must not write into a folder a learner controls (a planted link would
+        send root's writes anywhere), so the sync runs as the learner."""
+        sync = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "autoformation.material", self.release_dir, self.home_dir,
+            preexec_fn=set_user_setuid(self.system_user), env={"PATH": "/usr/bin:/bin", "HOME": self.home_dir},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await sync.communicate()
+        self.log.info("material for %s: %s", self.user.name, out.decode(errors="replace").strip()[-500:])
+        if sync.returncode:
+            raise RuntimeError(f"the course material could not be copied into {self.user.name}'s home")
+
+    def make_preexec_fn(self, name):
+        if self.accounts:
+            return set_user_setuid(self.system_user)  # uid, gid, groups of the learner; cwd their home
+        return super().make_preexec_fn(name)
 
     def user_env(self, env):
         env = super().user_env(env)
+        if self.accounts:
+            env["USER"] = env["LOGNAME"] = self.system_user
         # Our config (Soumettre, announcements off) ahead of the user's own; learners lose nbgrader's tools.
         staff = {g.name for g in self.user.groups} & set(self.staff_groups)
         ours = [str(JUPYTER_CONFIG)] if staff else [str(JUPYTER_LEARNER_CONFIG), str(JUPYTER_CONFIG)]
@@ -51,4 +81,8 @@ def configure_local(c, settings, courses) -> None:
     c.LocalLearnerSpawner.staff_groups = [settings.groups.trainers, settings.groups.admins]
     # The single-user server of this very environment, whatever PATH the hub was started with.
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
-    c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+    c.LocalLearnerSpawner.accounts = accounts.available()
+    if not accounts.available():
+        print("warning: not root, so every learner's server runs as this user and can read the others' work and "
+              "the platform's data; for a class, start the platform as root (one Unix account per learner)",
+              file=sys.stderr)

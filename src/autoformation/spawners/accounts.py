@@ -1,0 +1,152 @@
+"""Local backend: one Unix account per learner, and what those accounts may reach on this machine.
+
+As on The Littlest JupyterHub, a learner's server and kernels run as their own system user
+(`jupyter-<name>`), never as root and never as another learner. Their home is
+`DATA/homes/<name>` (mode 0700, theirs). What they must not read (course sources with solutions
+and hidden tests, the git history holding the same, the hub's database and secrets, gradebooks,
+other homes) is closed to "others" by `lock_down`, run by `autoformation up` before the hub starts.
+Needs root (useradd, chown); without it the platform runs every server as the user who started it.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+PREFIX = "jupyter-"
+GROUP = "autoformation-learners"
+SHELL = "/bin/bash"  # terminals in JupyterLab; the account has no password, nobody logs in with it
+_MAX_NAME = 32  # useradd's limit
+_lock = threading.Lock()  # useradd fails when another useradd holds /etc/passwd
+
+
+class AccountError(RuntimeError):
+    pass
+
+
+def available() -> bool:
+    """Learner accounts need root (creating users, starting servers as them)."""
+    return os.geteuid() == 0
+
+
+def system_name(hub_name: str) -> str:
+    """`jupyter-<name>`; a name useradd would refuse, or too long, becomes a safe prefix plus a hash,
+    so two hub names never map to the same account."""
+    safe = re.sub(r"[^a-z0-9_-]", "-", hub_name.lower())
+    room = _MAX_NAME - len(PREFIX)
+    if safe != hub_name or len(safe) > room:
+        digest = hashlib.sha256(hub_name.encode()).hexdigest()[:7]
+        safe = f"{safe[:room - 8]}-{digest}"
+    return PREFIX + safe
+
+
+def _run(*cmd: str) -> None:
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        raise AccountError(f"{' '.join(cmd)} failed: {out.stderr.strip() or out.returncode}")
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    """Give a home back to a re-created account (its uid changed). Never follows links: a link
+    planted in the home must not make root chown what it points to."""
+    os.chown(root, uid, gid, follow_symlinks=False)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+
+
+def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
+    """The learner's account and home, created on first use (idempotent)."""
+    name = system_name(hub_name)
+    with _lock:
+        try:
+            grp.getgrnam(GROUP)
+        except KeyError:
+            _run("groupadd", "--system", GROUP)
+        try:
+            account = pwd.getpwnam(name)
+        except KeyError:
+            _run("useradd", "--gid", GROUP, "--home-dir", str(home), "--no-create-home", "--shell", SHELL,
+                 "--comment", f"autoformation learner {hub_name}", name)
+            account = pwd.getpwnam(name)
+        if account.pw_dir != str(home):  # the data folder moved
+            _run("usermod", "--home", str(home), name)
+            account = pwd.getpwnam(name)
+    home.mkdir(parents=True, exist_ok=True)
+    if home.is_symlink():
+        raise AccountError(f"{home} is a symbolic link; refusing to use it as {hub_name}'s home")
+    if home.stat().st_uid != account.pw_uid:
+        _chown_tree(home, account.pw_uid, account.pw_gid)
+    os.chmod(home, 0o700)
+    return account
+
+
+def remove_under(homes_dir: Path) -> list[str]:
+    """Delete the learner accounts whose home lies in `homes_dir` (their homes stay): for tests and
+    for decommissioning a data folder. Returns the names removed."""
+    homes_dir = str(Path(homes_dir).resolve()) + os.sep
+    removed = []
+    for account in pwd.getpwall():
+        if account.pw_name.startswith(PREFIX) and account.pw_dir.startswith(homes_dir):
+            with _lock:
+                _run("userdel", account.pw_name)
+            removed.append(account.pw_name)
+    return removed
+
+
+def _close(path: Path, mode: int) -> None:
+    if path.exists() and not path.is_symlink():
+        os.chmod(path, mode)
+
+
+def _open_tree(root: Path) -> None:
+    """Released material: readable by everyone (learners sync it into their homes as themselves)."""
+    for folder, _dirs, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                os.chmod(path, 0o644)
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Every folder above `path` can be traversed by a user who is neither owner nor group."""
+    for parent in [path, *path.parents]:
+        if parent.exists() and parent.is_dir() and not parent.stat().st_mode & 0o001:
+            return False
+    return True
+
+
+def lock_down(settings, project_root: Path) -> None:
+    """Close to learners' accounts everything they must not read; open what their servers need.
+
+    Learners' servers run this project's environment and read its `hub_config/jupyter*` folders,
+    their home, and the released material. Everything else of the platform is closed."""
+    from ..settings import SettingsError
+
+    data = settings.data_dir
+    for needed in (data, Path(os.path.realpath(os.sys.executable)).parent, project_root / "hub_config"):
+        if not reachable_by_others(needed):
+            raise SettingsError(
+                f"learners' accounts cannot reach {needed}: a folder above it is closed to others "
+                "(e.g. a checkout under /root). Put the project and its data folder in a place every user "
+                "can traverse (e.g. /opt/autoformation, /srv/autoformation) or make those folders o+x.")
+    os.chmod(data, 0o711)  # traverse only: learners reach their home and the release, list nothing
+    settings.homes_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.homes_dir, 0o711)
+    if settings.release_dir.exists():
+        _open_tree(settings.release_dir)
+    for child in data.iterdir():
+        if child not in (settings.homes_dir, settings.release_dir):
+            _close(child, 0o700 if child.is_dir() else 0o600)
+    # Sources with solutions and hidden tests, and the history that holds them too.
+    for closed in (settings.courses_dir, project_root / "courses", project_root / ".git"):
+        _close(closed, 0o700)
+    for secret in (Path(settings.source), settings.realm_file):
+        _close(secret, 0o600)

@@ -1,0 +1,148 @@
+"""Local backend as root: each learner is their own Unix account and reaches nothing else.
+
+Two learners in the real browser, each in their own JupyterLab, run a probe in their kernel that
+tries what a curious or hostile learner would: the other's home, the course sources, the platform's
+data and secrets, the git history, writing outside their home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+from types import SimpleNamespace
+
+import psutil
+import pytest
+from playwright.sync_api import expect
+
+from autoformation.settings import SettingsError
+from autoformation.spawners import accounts
+
+from ..conftest import ROOT, screenshot, sign_in, start_platform
+from ..test_learning import cell, run_cell
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not accounts.available(), reason="learner accounts need root (as in CI)"),
+]
+NOTEBOOK = "demo/01-bases/bases.ipynb"
+
+PROBE = r'''
+import json, os, pathlib
+DATA, ROOT, SOURCES, OTHER = map(pathlib.Path, {paths!r})
+
+def attempt(action):
+    try:
+        action()
+        return "ALLOWED"
+    except OSError as err:
+        return type(err).__name__
+
+def write(path):
+    with open(path, "w") as f:
+        f.write("x")
+
+tries = {{
+    "list the other's home": lambda: os.listdir(DATA / "homes" / OTHER),
+    "read the other's notebook": lambda: open(DATA / "homes" / OTHER / {notebook!r}).read(),
+    "list the data folder": lambda: os.listdir(DATA),
+    "read the cookie secret": lambda: open(DATA / "jupyterhub_cookie_secret", "rb").read(),
+    "read the hub database": lambda: open(DATA / "jupyterhub.sqlite", "rb").read(16),
+    "list the grading data": lambda: os.listdir(DATA / "grading"),
+    "read the OIDC client secret": lambda: open(DATA / "oidc_client_secret").read(),
+    "list the course sources": lambda: os.listdir(SOURCES),
+    "read a source notebook": lambda: open(SOURCES / "demo" / "source" / "01-bases" / "bases.ipynb").read(),
+    "list the project's courses": lambda: os.listdir(ROOT / "courses"),
+    "read the git history": lambda: os.listdir(ROOT / ".git" / "objects"),
+    "read the settings": lambda: open({settings!r}).read(),
+    "write in the other's home": lambda: write(DATA / "homes" / OTHER / "cadeau.txt"),
+    "write in the data folder": lambda: write(DATA / "homes" / "intrus.txt"),
+    "write in the release": lambda: write(DATA / "release" / "intrus.txt"),
+    "write in the project": lambda: write(ROOT / "src" / "intrus.py"),
+    "write in the environment": lambda: write(pathlib.Path(os.__file__).parent / "intrus.py"),
+    "write in /etc": lambda: write("/etc/intrus"),
+}}
+result = {{name: attempt(action) for name, action in tries.items()}}
+result["uid"] = os.getuid()
+result["own home"] = attempt(lambda: write(pathlib.Path.home() / "mon-fichier.txt"))
+result["home"] = str(pathlib.Path.home())
+print("PROBE" + json.dumps(result))
+'''
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    root = tmp_path_factory.mktemp("accounts")
+    sources = root / "courses"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "courses", sources)
+    platform = start_platform(root, release=True, courses={"source_dir": str(sources)})
+    platform.sources = sources
+    yield platform
+    platform.stop()
+
+
+def probe(page, platform, username: str, other: str) -> dict:
+    """Open the course as the learner does and run the probe in her kernel, in a cell of her notebook."""
+    sign_in(page, platform, username, next_url="/hub/home")
+    page.locator("#course-demo").get_by_role("link", name="Commencer").click()
+    page.wait_for_url(re.compile(rf"/user/{username}/lab/tree/" + re.escape(NOTEBOOK)), timeout=120_000)
+    expect(page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
+    code = PROBE.format(paths=[str(platform.data_dir), str(ROOT), str(platform.sources), other],
+                        notebook=NOTEBOOK, settings=str(platform.settings_file))
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+    run_cell(page, 1)
+    output = cell(page, 1).locator(".jp-OutputArea")
+    expect(output).to_contain_text("PROBE", timeout=30_000)
+    screenshot(page, f"accounts-probe-{username}")
+    return json.loads(output.inner_text().split("PROBE", 1)[1].strip().splitlines()[0])
+
+
+def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
+    for secret in ("jupyterhub_cookie_secret", "jupyterhub.sqlite", "oidc_client_secret", "grading"):
+        assert (platform.data_dir / secret).exists()  # a refusal must not be a missing file
+    alice = probe(page, platform, "alice", "bruno")
+    other = browser.new_context(locale="fr-FR").new_page()
+    other.set_default_timeout(60_000)
+    bruno = probe(other, platform, "bruno", "alice")
+    for name, seen in (("alice", alice), ("bruno", bruno)):
+        allowed = [what for what, outcome in seen.items() if outcome == "ALLOWED" and what != "own home"]
+        assert not allowed, f"{name}'s kernel could {allowed}"
+        assert seen["own home"] == "ALLOWED"
+        account = pwd.getpwnam(accounts.system_name(name))
+        assert seen["uid"] == account.pw_uid != 0
+        assert seen["home"] == str(platform.data_dir / "homes" / name)
+        home = platform.data_dir / "homes" / name
+        assert home.stat().st_uid == account.pw_uid and home.stat().st_mode & 0o777 == 0o700
+        # Her course material was synced as herself.
+        assert (home / NOTEBOOK).stat().st_uid == account.pw_uid
+    assert alice["uid"] != bruno["uid"]
+    # Every process of each learner's server (the server, its kernel) runs under her uid, none as root.
+    uids = {}
+    for proc in psutil.process_iter(["cmdline", "uids", "environ"]):
+        env = proc.info["environ"] or {}
+        if env.get("JUPYTERHUB_USER") in ("alice", "bruno") and str(platform.data_dir) in env.get("HOME", ""):
+            uids.setdefault(env["JUPYTERHUB_USER"], set()).add(proc.info["uids"].real)
+    assert uids == {"alice": {alice["uid"]}, "bruno": {bruno["uid"]}}
+    other.context.close()
+
+
+def test_names_become_safe_distinct_accounts():
+    assert accounts.system_name("alice") == "jupyter-alice"
+    odd = ["Alice.Martin@insee.fr", "alice-martin-insee-fr", "../../etc", "x" * 40, "x" * 41]
+    names = [accounts.system_name(n) for n in odd]
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert re.fullmatch(r"jupyter-[a-z0-9_-]+", name) and len(name) <= 32
+
+
+def test_a_data_folder_closed_to_others_is_refused_with_a_clear_message(tmp_path):
+    closed = tmp_path / "closed"
+    (closed / "data").mkdir(parents=True)
+    os.chmod(closed, 0o700)
+    with pytest.raises(SettingsError, match="learners' accounts cannot reach .*closed/data"):
+        accounts.lock_down(SimpleNamespace(data_dir=closed / "data"), ROOT)
