@@ -75,8 +75,10 @@ class Spawner:
     cpu_limit: float = 2.0
     mem_guarantee: str = "512M"
     mem_limit: str = "2G"
-    start_timeout: int = 120
+    start_timeout: int = 120  # after its turn in the start queue (local backend)
     default_url: str = "/lab"
+    concurrent_starts: int = 2  # local: servers starting at once, the others queue in order (benchmarks/spawn_storm.py)
+    niceness: int = 10  # local: learners' servers (and their kernels) yield the CPU to the hub and services
 
     CHOICES = {"backend": ("local", "kubernetes", "docker")}
 

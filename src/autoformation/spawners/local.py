@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, set_user_setuid
-from traitlets import Bool, List, Unicode
+from jupyterhub.utils import wait_for_http_server
+from traitlets import Bool, Integer, List, Unicode
 
 from .. import material
 from ..settings import PROJECT_ROOT
 from . import accounts
+from .admission import Admission
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
 # Learners' servers only: nbgrader's trainer tools (menu, sidebar, formgrader...) off.
@@ -29,20 +31,62 @@ class LocalLearnerSpawner(SimpleLocalProcessSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
     accounts = Bool(False, config=True, help="One Unix account per learner (needs root), else all as the hub's user.")
+    concurrent_starts = Integer(2, config=True, help="Servers starting at once; the others wait their turn, in order.")
+    niceness = Integer(10, config=True, help="Learners' servers yield the CPU to the hub, its proxy and services.")
+
+    _admission: Admission | None = None  # one queue for the whole hub
+    _ticket = None
+    _phase = ""
 
     @property
     def system_user(self) -> str:
         return accounts.system_name(self.user.name)
 
+    @property
+    def admission(self) -> Admission:
+        if LocalLearnerSpawner._admission is None:
+            LocalLearnerSpawner._admission = Admission(self.concurrent_starts)
+        return LocalLearnerSpawner._admission
+
     async def start(self):
-        if self.accounts:
-            await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
-            await self._sync_as_learner()
-        else:
-            report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
-            self.log.info("material for %s: %d new, %d updated, %d kept",
-                          self.user.name, len(report.copied), len(report.updated), len(report.kept))
-        return await super().start()
+        self._ticket = ticket = self.admission.ticket()
+        try:
+            await ticket
+            self._phase = "material"
+            if self.accounts:
+                await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
+                await self._sync_as_learner()
+            else:
+                report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
+                self.log.info("material for %s: %d new, %d updated, %d kept",
+                              self.user.name, len(report.copied), len(report.updated), len(report.kept))
+            self._phase = "server"
+            ip, port = await super().start()
+            # Keep the slot until the server answers: its boot is what costs the CPU.
+            await wait_for_http_server(f"http://{ip or '127.0.0.1'}:{port}{self.server.base_url}api",
+                                       timeout=self.http_timeout)
+            return ip, port
+        finally:
+            self.admission.leave(ticket)
+            self._phase = ""
+
+    async def progress(self):
+        """The pending page's messages (in French): place in the queue, then what is being done."""
+        ticket, said = self._ticket, None
+        while ticket is not None and not ticket.done():
+            place = self.admission.position(ticket)
+            message = (f"File d'attente : vous êtes n° {place}. Les environnements démarrent "
+                       f"{self.admission.limit} par {self.admission.limit}, dans l'ordre d'arrivée.")
+            if message != said:
+                yield {"progress": 10, "message": message}
+                said = message
+            await asyncio.sleep(0.5)
+        while self._phase:
+            message = {"material": "Copie de vos supports de cours…", "server": "Démarrage de JupyterLab…"}[self._phase]
+            if message != said:
+                yield {"progress": 40 if self._phase == "material" else 70, "message": message}
+                said = message
+            await asyncio.sleep(0.5)
 
     async def _sync_as_learner(self) -> None:
         """The hub is root: it must not write into a folder a learner controls (a planted link would
@@ -58,9 +102,15 @@ class LocalLearnerSpawner(SimpleLocalProcessSpawner):
             raise RuntimeError(f"the course material could not be copied into {self.user.name}'s home")
 
     def make_preexec_fn(self, name):
-        if self.accounts:
-            return set_user_setuid(self.system_user)  # uid, gid, groups of the learner; cwd their home
-        return super().make_preexec_fn(name)
+        # uid, gid, groups of the learner and cwd their home; or just the home when not root.
+        become = set_user_setuid(self.system_user) if self.accounts else super().make_preexec_fn(name)
+        niceness = self.niceness
+
+        def preexec():
+            os.nice(niceness)  # before dropping root: a learner cannot lower it back
+            become()
+
+        return preexec
 
     def user_env(self, env):
         env = super().user_env(env)
@@ -82,6 +132,11 @@ def configure_local(c, settings, courses) -> None:
     # The single-user server of this very environment, whatever PATH the hub was started with.
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
     c.LocalLearnerSpawner.accounts = accounts.available()
+    c.LocalLearnerSpawner.concurrent_starts = settings.spawner.concurrent_starts
+    # The hub's timeout covers the wait in the queue too (a class of 100 at 9:00); the boot itself is
+    # bounded by http_timeout once the learner's turn comes.
+    c.LocalLearnerSpawner.start_timeout = max(settings.spawner.start_timeout, 15 * 60)
+    c.LocalLearnerSpawner.niceness = settings.spawner.niceness
     if not accounts.available():
         print("warning: not root, so every learner's server runs as this user and can read the others' work and "
               "the platform's data; for a class, start the platform as root (one Unix account per learner)",
