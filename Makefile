@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_ke
 	$(PY) -m pip install --quiet --upgrade pip
 	# The project, and exactly the learner images' requirements (what the courses are proven with).
 	$(PY) -m pip install --quiet -e '.[test]' $(addprefix -r ,$(REQUIREMENTS))
+	# jsonschema's optional IRI checker compiles a grammar at import (~1 CPU-second in every Jupyter server
+	# start and in the hub); nothing here validates IRIs. Same removal in images/base (benchmarks/spawn_storm.py).
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	# Learner kernels load the self-check extension (the images put the same file in /etc/ipython).
 	mkdir -p $(VENV)/etc/ipython && cp hub_config/ipython/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@

@@ -174,6 +174,11 @@ def kill_all() -> None:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    # A runner caught between setpriv (which clears the parent-death signal) and re-arming it would
+    # outlive bwrap: its cgroup catches it.
+    if PIDS_CGROUP.is_dir():
+        for group in PIDS_CGROUP.glob(f"autoformation-{os.getpid()}-*"):
+            kill_group(group)
 
 
 def clean_leftover_groups() -> int:
