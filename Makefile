@@ -72,8 +72,9 @@ lint: install
 test: install system-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install system-deps
 	$(PY) benchmarks/grading.py
+	$(PY) benchmarks/spawn_storm.py
 
 clean:
 	rm -rf $(VENV) node_modules jupyterlab/node_modules data build test-artifacts

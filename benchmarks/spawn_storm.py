@@ -169,16 +169,20 @@ def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> di
         except OSError as err:
             failures.append(f"{name}: {err}")
             return
-        while True:
-            _, model = api(platform, sessions[name], f"/users/{name}")
-            server = model["servers"].get("")
-            if server and server["ready"]:
-                ready[name] = time.monotonic() - t0
-                return
-            if not server or not server.get("pending"):
-                failures.append(f"{name}: failed to start")
-                return
-            time.sleep(0.2)
+        # What the pending page listens to: the spawn's progress events, the last one says "ready".
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in sessions[name].items())}
+        request = urllib.request.Request(f"{platform.url}/hub/api/users/{name}/server/progress", headers=headers)
+        with urllib.request.urlopen(request, timeout=900) as stream:
+            for line in stream:
+                if line.startswith(b"data:"):
+                    event = json.loads(line[5:])
+                    if event.get("ready"):
+                        ready[name] = time.monotonic() - t0
+                        return
+                    if event.get("failed"):
+                        failures.append(f"{name}: {event.get('message')}")
+                        return
+        failures.append(f"{name}: the progress stream ended without the server being ready")
 
     prober = threading.Thread(target=probe)
     prober.start()
@@ -209,6 +213,7 @@ def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=24, help="learners asking at once (default 24)")
+    parser.add_argument("--starts", type=int, help="spawner.concurrent_starts for run 3 (default: the settings')")
     args = parser.parse_args()
     learners = [f"banc{i:02d}" for i in range(1, args.n + 1)]
     root = Path(tempfile.mkdtemp(prefix="af-storm-"))
@@ -216,7 +221,7 @@ def main() -> int:
     platform = Platform(root, learners)
     results = {}
     try:
-        defaults = {}
+        defaults = {"concurrent_starts": args.starts} if args.starts else {}
         platform.start(defaults)
         print(f"Signing in {args.n} learners in the browser...", flush=True)
         sessions = sign_in_all(platform)

@@ -32,6 +32,13 @@ def test_home_page_is_the_catalogue(platform, page):
     expect(card.locator(".progress-label")).to_contain_text("Pas commencé · 0 %")
     expect(card.get_by_role("link", name="Commencer")).to_have_attribute("href", "/services/grading/cours/demo")
     expect(page.locator("#trainer-area")).to_have_count(0)  # learners do not see the trainers' area
+    # The hub's navigation bar speaks French and leads to her own pages.
+    nav = page.locator("#thenavbar")
+    expect(nav.get_by_role("link", name="Catalogue")).to_have_attribute("href", "/hub/home")
+    expect(nav.get_by_role("link", name="Ma progression")).to_have_attribute("href", "/services/grading/progression")
+    expect(nav.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    expect(nav.get_by_text("Logout")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Administration")).to_have_count(0)
     screenshot(page, "catalogue")
 
 

@@ -36,6 +36,8 @@ def test_defaults_load_from_the_shipped_file():
         ("identity:\n  realm_file: nowhere.json\n", "setting 'identity.realm_file': no such file"),
         ("groups:\n  trainers: learners\n", "three different, non-empty group names"),
         ("culler: yes\n", "setting 'culler' must be a mapping"),
+        ("spawner:\n  concurrent_starts: -1\n", "setting 'spawner.concurrent_starts' must be 0 (one per core)"),
+        ("spawner:\n  niceness: 25\n", "setting 'spawner.niceness' must be between 0 and 19"),
         ("platform: [1, 2\n", "is not valid YAML"),
     ],
 )

@@ -77,7 +77,7 @@ class Spawner:
     mem_limit: str = "2G"
     start_timeout: int = 120  # after its turn in the start queue (local backend)
     default_url: str = "/lab"
-    concurrent_starts: int = 2  # local: servers starting at once, the others queue in order (benchmarks/spawn_storm.py)
+    concurrent_starts: int = 0  # local: servers starting at once (0: one per core), the others queue in order
     niceness: int = 10  # local: learners' servers (and their kernels) yield the CPU to the hub and services
 
     CHOICES = {"backend": ("local", "kubernetes", "docker")}
@@ -288,6 +288,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'identity.url' is required when identity.provider is 'keycloak'")
     if settings.identity.provider == "embedded" and not settings.realm_file.is_file():
         raise SettingsError(f"setting 'identity.realm_file': no such file {settings.realm_file}")
+    if settings.spawner.concurrent_starts < 0:
+        raise SettingsError("setting 'spawner.concurrent_starts' must be 0 (one per core) or a positive number, "
+                            f"got {settings.spawner.concurrent_starts}")
+    if not 0 <= settings.spawner.niceness <= 19:
+        raise SettingsError(f"setting 'spawner.niceness' must be between 0 and 19, got {settings.spawner.niceness}")
     names = [settings.groups.learners, settings.groups.trainers, settings.groups.admins]
     if any(not n for n in names) or len(set(names)) != 3:
         raise SettingsError("settings 'groups.*' must be three different, non-empty group names")
