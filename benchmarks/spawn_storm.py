@@ -131,16 +131,17 @@ def api(platform: Platform, cookies: dict, path: str, method: str = "GET", timeo
         return response.status, json.loads(body) if body else None
 
 
-def server_cpu_seconds(names: set[str]) -> list[float]:
-    """CPU-seconds used so far by each learner's server (the process and its children)."""
-    per = {}
-    for proc in psutil.process_iter(["environ", "cpu_times"]):
+def server_usage(names: set[str]) -> tuple[list[float], list[float]]:
+    """CPU-seconds used so far and resident memory (MB) of each learner's server (process and children)."""
+    cpu, rss = {}, {}
+    for proc in psutil.process_iter(["environ", "cpu_times", "memory_info"]):
         env = proc.info["environ"] or {}
         user = env.get("JUPYTERHUB_USER")
         if user in names and proc.info["cpu_times"] is not None:
             t = proc.info["cpu_times"]
-            per[user] = per.get(user, 0.0) + t.user + t.system
-    return list(per.values())
+            cpu[user] = cpu.get(user, 0.0) + t.user + t.system
+            rss[user] = rss.get(user, 0.0) + proc.info["memory_info"].rss / 2**20
+    return list(cpu.values()), list(rss.values())
 
 
 def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> dict:
@@ -193,7 +194,7 @@ def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> di
         t.start()
     for t in threads:
         t.join(900)
-    cpu = server_cpu_seconds(set(names))
+    cpu, rss = server_usage(set(names))
     done.set()
     prober.join()
     for name in names:  # stop them all before the next run
@@ -207,7 +208,7 @@ def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> di
         time.sleep(0.5)
     times = [ready[n] for n in names if n in ready]
     return {"times": times, "order": [n for n in sorted(ready, key=ready.get)], "failures": failures,
-            "refused": refused, "api": latencies, "cpu": cpu}
+            "refused": refused, "api": latencies, "cpu": cpu, "rss": rss}
 
 
 def main() -> int:
@@ -262,6 +263,9 @@ def main() -> int:
     cpu_alone = statistics.median(results["alone"]["cpu"]) if results["alone"]["cpu"] else float("nan")
     print(f"  CPU-seconds per start: alone {cpu_alone:.2f} s, in the storm (defaults) "
           f"{statistics.median(on['cpu']) if on['cpu'] else float('nan'):.2f} s")
+    if on["rss"]:
+        print(f"  memory per server at ready (defaults): median {statistics.median(on['rss']):.0f} MB, "
+              f"max {max(on['rss']):.0f} MB")
     for label, run in (("limits off", off), ("defaults", on)):
         for failure in run["failures"]:
             print(f"  {label} failure: {failure}")
