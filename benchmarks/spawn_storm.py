@@ -1,6 +1,7 @@
-"""The 9:00 rush (run: `make bench`, or `python benchmarks/spawn_storm.py [-n 24]`).
+"""The 9:00 rush (run: `make bench`, or `python benchmarks/spawn_storm.py [-n 24] [--backend docker]`).
 
-Starts the platform (local backend) on free loopback ports with N learners in its realm, signs them
+Starts the platform (local backend, or docker with Podman's Docker API and the ml course's image built
+by `autoformation images build`, cached) on free loopback ports with N learners in its realm, signs them
 in with the real browser, then asks for all their servers at once through the hub's REST API, as
 their browsers would, while probing the hub's own API every 200 ms. Three runs on the same platform:
 
@@ -53,8 +54,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Platform:
-    def __init__(self, root: Path, learners: list[str]):
-        self.root, self.learners = root, learners
+    def __init__(self, root: Path, learners: list[str], env: dict | None = None):
+        self.root, self.learners, self.env = root, learners, env or {}
         realm = json.loads(REALM.read_text())
         realm["users"] += [{"username": n, "enabled": True, "firstName": n, "lastName": "Banc", "emailVerified": True,
                             "email": f"{n}@example.org", "groups": ["/learners"],
@@ -81,12 +82,14 @@ class Platform:
             "culler": {"enabled": False},
             "grading": {"port": self.ports["grading"]}, "trainers": {"port": self.ports["trainers"]},
             "book": {"port": self.ports["book"]}, "spawner": spawner,
+            "courses": {"source_dir": str(ROOT / "courses")},
         }
         (self.root / "settings.yaml").write_text(yaml.safe_dump(settings))
         log = self.root / "up.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autoformation.cli", "up", "--config", str(self.root / "settings.yaml"),
-             "--skip-release", "--skip-book"], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+             "--skip-release", "--skip-book"], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **self.env})
         deadline = time.monotonic() + 180
         while "Autoformation is up" not in log.read_text():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -121,22 +124,24 @@ def sign_in_all(platform: Platform) -> dict[str, dict]:
     return sessions
 
 
-def api(platform: Platform, cookies: dict, path: str, method: str = "GET", timeout: float = 300):
+def api(platform: Platform, cookies: dict, path: str, method: str = "GET", timeout: float = 300, body=None):
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
     if method != "GET":
         headers["X-XSRFToken"] = cookies["_xsrf"]
-    request = urllib.request.Request(f"{platform.url}/hub/api{path}", method=method, headers=headers)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{platform.url}/hub/api{path}", method=method, headers=headers, data=data)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         body = response.read()
         return response.status, json.loads(body) if body else None
 
 
 def server_usage(names: set[str]) -> tuple[list[float], list[float]]:
-    """CPU-seconds used so far and resident memory (MB) of each learner's server (process and children)."""
+    """CPU-seconds used so far and resident memory (MB) of each learner's server (process and children;
+    in a container, its processes as this machine sees them)."""
     cpu, rss = {}, {}
     for proc in psutil.process_iter(["environ", "cpu_times", "memory_info"]):
         env = proc.info["environ"] or {}
-        user = env.get("JUPYTERHUB_USER")
+        user = env.get("JUPYTERHUB_USER") if env.get("JUPYTERHUB_API_TOKEN") else None
         if user in names and proc.info["cpu_times"] is not None:
             t = proc.info["cpu_times"]
             cpu[user] = cpu.get(user, 0.0) + t.user + t.system
@@ -144,7 +149,25 @@ def server_usage(names: set[str]) -> tuple[list[float], list[float]]:
     return list(cpu.values()), list(rss.values())
 
 
-def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> dict:
+def docker_engine(root: Path):
+    """Podman's Docker API on a socket, with the ml image built (cached, as tests/test_images.py does)."""
+    from autoformation import images
+
+    release = root / "ml-release"
+    shutil.copytree(ROOT / "courses" / "ml" / "source", release / "ml")
+    print("Building (or reusing) the ml image...", flush=True)
+    subprocess.run([sys.executable, "-m", "autoformation.cli", "images", "build", "ml", "--local-podman", "--host-ca",
+                    "--no-registry-tag", "--release-dir", str(release)], check=True, stdout=subprocess.DEVNULL)
+    engine = images.find_engine(ROOT / "data" / "containers", prefer_local_podman=True)
+    sock = root / "podman.sock"
+    service = subprocess.Popen([*engine.command, "system", "service", "--time=0", f"unix://{sock}"],
+                               env=engine.environ(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not sock.exists():
+        time.sleep(0.1)
+    return engine, service, f"unix://{sock}"
+
+
+def storm(platform: Platform, sessions: dict[str, dict], names: list[str], body: dict | None = None) -> dict:
     ready, failures, refused = {}, [], []
     latencies, done = [], threading.Event()
     probe_cookies = sessions[names[0]]
@@ -161,7 +184,7 @@ def storm(platform: Platform, sessions: dict[str, dict], names: list[str]) -> di
 
     def ask(name: str, t0: float) -> None:
         try:
-            api(platform, sessions[name], f"/users/{name}/server", "POST")
+            api(platform, sessions[name], f"/users/{name}/server", "POST", body=body)
         except urllib.error.HTTPError as err:
             if err.code == 429:
                 refused.append(name)
@@ -215,38 +238,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=24, help="learners asking at once (default 24)")
     parser.add_argument("--starts", type=int, help="spawner.concurrent_starts for run 3 (default: the settings')")
+    parser.add_argument("--backend", choices=["local", "docker"], default="local")
     args = parser.parse_args()
     learners = [f"banc{i:02d}" for i in range(1, args.n + 1)]
     root = Path(tempfile.mkdtemp(prefix="af-storm-"))
     os.chmod(root, 0o711)  # learners' accounts (as root) reach their homes through it
-    platform = Platform(root, learners)
-    results = {}
+    results, engine, service, body, platform = {}, None, None, None, None
+    base = {"backend": args.backend}
     try:
-        defaults = {"concurrent_starts": args.starts} if args.starts else {}
+        env = {}
+        if args.backend == "docker":
+            from autoformation.catalogue import load_catalogue
+
+            engine, service, host = docker_engine(root)
+            env = {"DOCKER_HOST": host}
+            body = {"image": next(c.title for c in load_catalogue(ROOT / "courses") if c.image == "ml")}
+        platform = Platform(root, learners, env)
+        defaults = {**base, **({"concurrent_starts": args.starts} if args.starts else {})}
         platform.start(defaults)
         print(f"Signing in {args.n} learners in the browser...", flush=True)
         sessions = sign_in_all(platform)
         print("Run 1/3: one learner alone (3 times)", flush=True)
-        alone = [storm(platform, sessions, [learners[0]]) for _ in range(3)]
+        alone = [storm(platform, sessions, [learners[0]], body) for _ in range(3)]
         results["alone"] = {"times": [r["times"][0] for r in alone if r["times"]], "api": alone[0]["api"],
                             "cpu": [c for r in alone for c in r["cpu"]], "failures": [], "refused": []}
         platform.stop()
-        platform.start({"concurrent_starts": args.n, "niceness": 0})
+        platform.start({**base, "concurrent_starts": args.n, "niceness": 0})
         print(f"Run 2/3: {args.n} at once, limits off", flush=True)
-        results["off"] = storm(platform, sessions, learners)
+        results["off"] = storm(platform, sessions, learners, body)
         platform.stop()
         platform.start(defaults)
         print(f"Run 3/3: {args.n} at once, the platform's defaults", flush=True)
-        results["on"] = storm(platform, sessions, learners)
+        results["on"] = storm(platform, sessions, learners, body)
     finally:
-        platform.stop()
+        if platform is not None:
+            platform.stop()
         if accounts.available():
             accounts.remove_under(root / "data" / "homes")
+        if service is not None:
+            service.terminate()
+            service.wait(30)
+            volumes = [f"autoformation-home-{n}" for n in learners]
+            engine.run("volume", "rm", "--force", *volumes, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
     alone = statistics.median(results["alone"]["times"])
     off, on = results["off"], results["on"]
-    print(f"\nSpawn storm, local backend, {args.n} learners, {os.cpu_count()} cores")
+    print(f"\nSpawn storm, {args.backend} backend, {args.n} learners, {os.cpu_count()} cores")
     print(f"  uncontended start (median of 3)            {alone:6.1f} s  (1.00x)")
     for label, run in (("limits off", off), ("defaults", on)):
         t = run["times"]

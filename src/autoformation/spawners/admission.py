@@ -9,7 +9,11 @@ served; a waiting learner's pending page shows their place in the queue. Nobody 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from traitlets import HasTraits, Integer
 
 
 class Admission:
@@ -47,3 +51,75 @@ class Admission:
                 nxt.set_result(None)  # the slot passes on: `running` is unchanged
                 return
         self.running -= 1
+
+
+class QueuedStarts(HasTraits):
+    """Spawner mixin: wait for a start slot, prepare (`prepare()`), start, and keep the slot until the
+    server answers (its boot is what costs the CPU). The pending page tells the learner where they are."""
+
+    concurrent_starts = Integer(2, config=True, help="Servers starting at once; the others wait their turn, in order.")
+    phases = {"prepare": "Copie de vos supports de cours…", "server": "Démarrage de JupyterLab…"}
+
+    _queues: dict[type, Admission] = {}  # one queue per spawner class, for the whole hub
+    _ticket = None
+    _phase = ""
+
+    @property
+    def admission(self) -> Admission:
+        cls = type(self)
+        if cls not in QueuedStarts._queues:
+            QueuedStarts._queues[cls] = Admission(self.concurrent_starts)
+        return QueuedStarts._queues[cls]
+
+    async def prepare(self) -> None:
+        """What must happen before the server starts (e.g. the course material); in the learner's slot."""
+
+    def exited(self) -> int | None:
+        """The server's exit code if it died while starting (None while alive or unknown)."""
+        return None
+
+    async def start(self):
+        self._ticket = ticket = self.admission.ticket()
+        try:
+            await ticket
+            self._phase = "prepare"
+            await self.prepare()
+            self._phase = "server"
+            ip, port = await super().start()
+            await self._answering(f"http://{ip or '127.0.0.1'}:{port}{self.server.base_url}api")
+            return ip, port
+        finally:
+            self.admission.leave(ticket)
+            self._phase = ""
+
+    async def _answering(self, url: str) -> None:
+        """Poll every 0.1 s (JupyterHub's own wait backs off to seconds: a slot held for nothing)."""
+        client, deadline = AsyncHTTPClient(), time.monotonic() + self.http_timeout
+        while True:
+            if self.exited() is not None:
+                raise RuntimeError(f"{self.user.name}'s server exited at start (code {self.exited()})")
+            try:
+                await client.fetch(url, request_timeout=2, raise_error=False)
+                return
+            except (OSError, HTTPClientError):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.user.name}'s server did not answer in {self.http_timeout} s") from None
+            await asyncio.sleep(0.1)
+
+    async def progress(self):
+        """The pending page's messages (in French): place in the queue, then what is being done."""
+        ticket, said = self._ticket, None
+        while ticket is not None and not ticket.done():
+            place = self.admission.position(ticket)
+            message = (f"File d'attente : vous êtes n° {place}. Les environnements démarrent "
+                       f"{self.admission.limit} par {self.admission.limit}, dans l'ordre d'arrivée.")
+            if message != said:
+                yield {"progress": 10, "message": message}
+                said = message
+            await asyncio.sleep(0.5)
+        while self._phase:
+            message = self.phases[self._phase]
+            if message != said:
+                yield {"progress": 40 if self._phase == "prepare" else 70, "message": message}
+                said = message
+            await asyncio.sleep(0.5)

@@ -8,14 +8,25 @@ material is brought into the home without overwriting the learner's edits, then 
 
 from __future__ import annotations
 
+import os
+
+from dockerspawner import DockerSpawner
+
 from ..catalogue import Course
 from ..settings import Settings, SettingsError
+from .admission import QueuedStarts
 from .kubernetes import COURSE_ENV, HOME, MATERIAL_COMMAND
 
 VOLUME_TEMPLATE = "autoformation-home-{username}"  # one named volume per learner (and named server)
 # Bring the material in, then become the single-user server; DockerSpawner appends its arguments,
 # which `"$@"` passes on.
 START_COMMAND = ["sh", "-c", " ".join(MATERIAL_COMMAND) + ' && exec jupyterhub-singleuser "$@"', "material"]
+
+
+class QueuedDockerSpawner(QueuedStarts, DockerSpawner):
+    """DockerSpawner behind the start queue (the material is copied inside the container, at its start)."""
+
+    phases = {"prepare": "Préparation de votre conteneur…", "server": "Démarrage de votre conteneur…"}
 
 
 def host_address() -> str:
@@ -47,7 +58,8 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
             "(setting 'courses.source_dir'): each course becomes an image choice, at least one is needed"
         )
     spawner = settings.spawner
-    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    c.JupyterHub.spawner_class = QueuedDockerSpawner  # its configuration: c.DockerSpawner, below
+    c.QueuedDockerSpawner.concurrent_starts = spawner.concurrent_starts or os.cpu_count() or 2
     ds = c.DockerSpawner
     choices = course_images(courses, settings)
     ds.allowed_images = choices

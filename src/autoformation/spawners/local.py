@@ -11,96 +11,42 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, set_user_setuid
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Bool, Integer, List, Unicode
 
 from .. import material
 from ..settings import PROJECT_ROOT
 from . import accounts
-from .admission import Admission
+from .admission import QueuedStarts
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
 # Learners' servers only: nbgrader's trainer tools (menu, sidebar, formgrader...) off.
 JUPYTER_LEARNER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter-learner"
 
 
-class LocalLearnerSpawner(SimpleLocalProcessSpawner):
+class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
     accounts = Bool(False, config=True, help="One Unix account per learner (needs root), else all as the hub's user.")
-    concurrent_starts = Integer(2, config=True, help="Servers starting at once; the others wait their turn, in order.")
     niceness = Integer(10, config=True, help="Learners' servers yield the CPU to the hub, its proxy and services.")
-
-    _admission: Admission | None = None  # one queue for the whole hub
-    _ticket = None
-    _phase = ""
 
     @property
     def system_user(self) -> str:
         return accounts.system_name(self.user.name)
 
-    @property
-    def admission(self) -> Admission:
-        if LocalLearnerSpawner._admission is None:
-            LocalLearnerSpawner._admission = Admission(self.concurrent_starts)
-        return LocalLearnerSpawner._admission
+    async def prepare(self) -> None:
+        if self.accounts:
+            await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
+            await self._sync_as_learner()
+        else:
+            report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
+            self.log.info("material for %s: %d new, %d updated, %d kept",
+                          self.user.name, len(report.copied), len(report.updated), len(report.kept))
 
-    async def start(self):
-        self._ticket = ticket = self.admission.ticket()
-        try:
-            await ticket
-            self._phase = "material"
-            if self.accounts:
-                await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
-                await self._sync_as_learner()
-            else:
-                report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
-                self.log.info("material for %s: %d new, %d updated, %d kept",
-                              self.user.name, len(report.copied), len(report.updated), len(report.kept))
-            self._phase = "server"
-            ip, port = await super().start()
-            # Keep the slot until the server answers: its boot is what costs the CPU.
-            await self._answering(f"http://{ip or '127.0.0.1'}:{port}{self.server.base_url}api")
-            return ip, port
-        finally:
-            self.admission.leave(ticket)
-            self._phase = ""
-
-    async def _answering(self, url: str) -> None:
-        """Poll every 0.1 s (JupyterHub's own wait backs off to seconds: a slot held for nothing)."""
-        client, deadline = AsyncHTTPClient(), time.monotonic() + self.http_timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.user.name}'s server exited at start (code {self.proc.returncode})")
-            try:
-                await client.fetch(url, request_timeout=2, raise_error=False)
-                return
-            except (OSError, HTTPClientError):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.user.name}'s server did not answer in {self.http_timeout} s") from None
-            await asyncio.sleep(0.1)
-
-    async def progress(self):
-        """The pending page's messages (in French): place in the queue, then what is being done."""
-        ticket, said = self._ticket, None
-        while ticket is not None and not ticket.done():
-            place = self.admission.position(ticket)
-            message = (f"File d'attente : vous êtes n° {place}. Les environnements démarrent "
-                       f"{self.admission.limit} par {self.admission.limit}, dans l'ordre d'arrivée.")
-            if message != said:
-                yield {"progress": 10, "message": message}
-                said = message
-            await asyncio.sleep(0.5)
-        while self._phase:
-            message = {"material": "Copie de vos supports de cours…", "server": "Démarrage de JupyterLab…"}[self._phase]
-            if message != said:
-                yield {"progress": 40 if self._phase == "material" else 70, "message": message}
-                said = message
-            await asyncio.sleep(0.5)
+    def exited(self) -> int | None:
+        return self.proc.poll() if self.proc is not None else None
 
     async def _sync_as_learner(self) -> None:
         """The hub is root: it must not write into a folder a learner controls (a planted link would
