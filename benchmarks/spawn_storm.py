@@ -129,6 +129,8 @@ def api(platform: Platform, cookies: dict, path: str, method: str = "GET", timeo
     if method != "GET":
         headers["X-XSRFToken"] = cookies["_xsrf"]
     data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers["Content-Type"] = "application/json"
     request = urllib.request.Request(f"{platform.url}/hub/api{path}", method=method, headers=headers, data=data)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         body = response.read()
@@ -261,7 +263,11 @@ def main() -> int:
         print("Run 1/3: one learner alone (3 times)", flush=True)
         alone = [storm(platform, sessions, [learners[0]], body) for _ in range(3)]
         results["alone"] = {"times": [r["times"][0] for r in alone if r["times"]], "api": alone[0]["api"],
-                            "cpu": [c for r in alone for c in r["cpu"]], "failures": [], "refused": []}
+                            "cpu": [c for r in alone for c in r["cpu"]], "failures": alone[0]["failures"],
+                            "refused": [], "rss": []}
+        if not results["alone"]["times"]:
+            raise SystemExit(f"a learner alone could not start: {alone[0]['failures']}\n"
+                             f"(see {platform.root / 'data' / 'logs' / 'jupyterhub.log'})")
         platform.stop()
         platform.start({**base, "concurrent_starts": args.n, "niceness": 0})
         print(f"Run 2/3: {args.n} at once, limits off", flush=True)
@@ -280,7 +286,8 @@ def main() -> int:
             service.wait(30)
             volumes = [f"autoformation-home-{n}" for n in learners]
             engine.run("volume", "rm", "--force", *volumes, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("KEEP_STORM"):
+            shutil.rmtree(root, ignore_errors=True)
 
     alone = statistics.median(results["alone"]["times"])
     off, on = results["off"], results["on"]
