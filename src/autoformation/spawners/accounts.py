@@ -16,6 +16,7 @@ import os
 import pwd
 import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def lock_down(settings, project_root: Path) -> None:
     from ..settings import SettingsError
 
     data = settings.data_dir
-    for needed in (data, Path(os.path.realpath(os.sys.executable)).parent, project_root / "hub_config"):
+    for needed in (data, Path(os.path.realpath(sys.executable)).parent, project_root / "hub_config"):
         if not reachable_by_others(needed):
             raise SettingsError(
                 f"learners' accounts cannot reach {needed}: a folder above it is closed to others "
