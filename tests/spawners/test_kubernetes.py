@@ -368,6 +368,28 @@ def test_helm_singleuser_values_agree_with_the_settings(values, helm_settings_fi
     assert k8s.PROXY_URL == "http://proxy-public"
 
 
+def test_helm_event_day_values(values, helm_settings_file):
+    """Every course image pre-pulled, a hub that neither starves nor exits on a few failed starts, room
+    kept for the first learners, and notebooks with plots through the ingress."""
+    from autoformation.grading.service import MAX_BODY_BYTES
+
+    settings = settings_module.load(helm_settings_file)
+    courses = load_catalogue(ROOT / "courses")
+    pulled = {(i["name"], i["tag"]) for i in values["prePuller"]["extraImages"].values()}
+    wanted = {(f"{settings.kubernetes.image_registry}/autoformation-{c.image}", settings.courses.version)
+              for c in courses}
+    assert wanted and wanted <= pulled
+    hub = values["hub"]
+    assert hub["consecutiveFailureLimit"] == 0
+    assert hub["resources"]["requests"]["cpu"] and hub["resources"]["requests"]["memory"]
+    assert values["singleuser"]["startTimeout"] >= 300
+    scheduling = values["scheduling"]
+    assert scheduling["userPlaceholder"]["enabled"] and scheduling["userPlaceholder"]["replicas"] > 0
+    assert scheduling["podPriority"]["enabled"] and scheduling["userScheduler"]["enabled"]
+    body = values["ingress"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert int(body.rstrip("m")) * 1024**2 > MAX_BODY_BYTES
+
+
 def test_helm_culler_keeps_users_and_uses_the_settings_timeout(values, helm_settings_file):
     settings = settings_module.load(helm_settings_file)
     cull = values["cull"]
