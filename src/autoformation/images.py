@@ -39,7 +39,9 @@ INPUTS_LABEL = "org.autoformation.inputs"
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 BUILD_CA = "/run/autoformation-ca.crt"  # where the host's CA bundle is mounted during builds
 # Files of the repository the base image copies (besides images/base/).
-BASE_INPUTS = ("pyproject.toml", "README.md", "src/autoformation", "hub_config/ipython/ipython_kernel_config.py")
+BASE_INPUTS = ("pyproject.toml", "README.md", "src/autoformation", "hub_config/ipython/ipython_kernel_config.py",
+               "hub_config/jupyter", "hub_config/jupyter-learner",
+               "build/labextension")  # the "Soumettre" button, built by `make install`
 
 
 class ImageError(RuntimeError):
@@ -227,6 +229,10 @@ def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Pat
         raise ImageError(f"no image '{unknown[0]}' (images/ has: {', '.join(available)})")
     wanted = names or available
     order = [n for n in available if n in wanted or n == BASE]
+    missing = [p for p in BASE_INPUTS if not (PROJECT_ROOT / p).exists()]
+    if missing:
+        raise ImageError(f"the base image needs {', '.join(missing)}: run `make install` first "
+                         "(it builds the JupyterLab extension)")
     base_files = [(f"images/{BASE}", images_dir / BASE)] + [(p, PROJECT_ROOT / p) for p in BASE_INPUTS]
     builds = [Build(BASE, base_files)]
     try:

@@ -45,6 +45,17 @@ def write(path):
     with open(path, "w") as f:
         f.write("x")
 
+def proxy_environment():
+    """The proxy's environment holds its API token (whoever has it can re-route every learner)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = open(f"/proc/{{pid}}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"configurable-http-proxy" in cmdline:
+            return open(f"/proc/{{pid}}/environ", "rb").read()
+    return None
+
 tries = {{
     "list the other's home": lambda: os.listdir(DATA / "homes" / OTHER),
     "read the other's notebook": lambda: open(DATA / "homes" / OTHER / {notebook!r}).read(),
@@ -64,6 +75,7 @@ tries = {{
     "write in the project": lambda: write(ROOT / "src" / "intrus.py"),
     "write in the environment": lambda: write(pathlib.Path(os.__file__).parent / "intrus.py"),
     "write in /etc": lambda: write("/etc/intrus"),
+    "read the proxy's environment": lambda: proxy_environment() is None and os.environ["NO PROXY FOUND"],
 }}
 result = {{name: attempt(action) for name, action in tries.items()}}
 result["uid"] = os.getuid()
@@ -112,6 +124,7 @@ def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
     for name, seen in (("alice", alice), ("bruno", bruno)):
         allowed = [what for what, outcome in seen.items() if outcome == "ALLOWED" and what != "own home"]
         assert not allowed, f"{name}'s kernel could {allowed}"
+        assert seen["read the proxy's environment"] == "PermissionError"  # found, and refused
         assert seen["own home"] == "ALLOWED"
         account = pwd.getpwnam(accounts.system_name(name))
         assert seen["uid"] == account.pw_uid != 0

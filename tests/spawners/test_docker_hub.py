@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from autoformation.catalogue import load_catalogue
 from autoformation.spawners.docker import HOME, VOLUME_TEMPLATE
@@ -77,8 +78,13 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
             "jovyan",
             "0",
         ]
-        # A file alice writes survives stopping and restarting her server; the container goes, the volume stays.
+        # Her JupyterLab in the container is the one of the local backend: "Soumettre", no nbgrader tools.
         page = pages["alice"]
+        page.goto(f"{platform.url}/user/alice/lab/tree/ml/01-premiers-modeles/01-premiers-modeles.ipynb")
+        expect(page.get_by_role("button", name="Soumettre", exact=True)).to_be_visible(timeout=120_000)
+        expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_have_count(0)
+        assert page.request.get(f"{platform.url}/user/alice/formgrader").status == 404
+        # A file alice writes survives stopping and restarting her server; the container goes, the volume stays.
         xsrf = next(c["value"] for c in contexts["alice"].cookies() if c["name"] == "_xsrf")
         put = page.request.put(
             f"{platform.url}/user/alice/api/contents/notes.txt",
