@@ -133,6 +133,7 @@ def test_container_has_limits_and_named_home_and_material(docker_host, monkeypat
         container = client.containers.get(spawner.container_name)
         attrs = container.attrs
         assert attrs["HostConfig"]["Memory"] == 300 * 1024 * 1024
+        assert attrs["HostConfig"]["CpuShares"] == 110  # nice 10's weight: the hub keeps the CPU it needs
         mounts = {m.get("Name"): m["Destination"] for m in attrs["Mounts"]}
         assert mounts.get(volume) == HOME
         # The material sync runs first, in the learner's volume, then the server.

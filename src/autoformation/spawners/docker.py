@@ -29,6 +29,11 @@ class QueuedDockerSpawner(QueuedStarts, DockerSpawner):
     phases = {"prepare": "Préparation de votre conteneur…", "server": "Démarrage de votre conteneur…"}
 
 
+def cpu_shares(niceness: int) -> int:
+    """The cgroup CPU weight of a process at this `nice` level (the kernel's table: x1.25 per level)."""
+    return max(2, round(1024 / 1.25**niceness))
+
+
 def host_address() -> str:
     """This machine's non-loopback address (the one its default route uses), or loopback if none.
 
@@ -74,6 +79,8 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
     ds.remove = True  # containers go on stop; the named volume (the learner's work) stays
     ds.mem_limit = spawner.mem_limit
     ds.cpu_limit = spawner.cpu_limit
+    # The local backend's `nice` as a cgroup weight: learners' containers yield the CPU to the hub.
+    ds.extra_host_config = {"cpu_shares": cpu_shares(spawner.niceness)}
     ds.start_timeout = spawner.start_timeout
     ds.default_url = spawner.default_url
     # The hub API listens on every interface so containers reach it at the host's address; the
