@@ -15,6 +15,10 @@ from collections import deque
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import HasTraits, Integer
 
+# The hub's start timeout covers the wait in the queue too (a class of 100 at 9:00); the boot itself is
+# bounded by the spawner's http_timeout once the learner's turn comes.
+START_TIMEOUT_WITH_QUEUE = 15 * 60
+
 
 class Admission:
     def __init__(self, limit: int):

@@ -14,7 +14,7 @@ from dockerspawner import DockerSpawner
 
 from ..catalogue import Course
 from ..settings import Settings, SettingsError
-from .admission import QueuedStarts
+from .admission import START_TIMEOUT_WITH_QUEUE, QueuedStarts
 from .kubernetes import COURSE_ENV, HOME, MATERIAL_COMMAND
 
 VOLUME_TEMPLATE = "autoformation-home-{username}"  # one named volume per learner (and named server)
@@ -81,7 +81,7 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
     ds.cpu_limit = spawner.cpu_limit
     # The local backend's `nice` as a cgroup weight: learners' containers yield the CPU to the hub.
     ds.extra_host_config = {"cpu_shares": cpu_shares(spawner.niceness)}
-    ds.start_timeout = spawner.start_timeout
+    ds.start_timeout = max(spawner.start_timeout, START_TIMEOUT_WITH_QUEUE)
     ds.default_url = spawner.default_url
     # The hub API listens on every interface so containers reach it at the host's address; the
     # servers stay published on loopback only (DockerSpawner's host_ip), reached by the proxy.

@@ -19,7 +19,7 @@ from traitlets import Bool, Integer, List, Unicode
 from .. import material
 from ..settings import PROJECT_ROOT
 from . import accounts
-from .admission import QueuedStarts
+from .admission import START_TIMEOUT_WITH_QUEUE, QueuedStarts
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
 # Learners' servers only: nbgrader's trainer tools (menu, sidebar, formgrader...) off.
@@ -94,9 +94,7 @@ def configure_local(c, settings, courses) -> None:
     c.LocalLearnerSpawner.accounts = accounts.available()
     # One start per core measured best (benchmarks/spawn_storm.py: 2 beat 4 and 6 on 2 cores).
     c.LocalLearnerSpawner.concurrent_starts = settings.spawner.concurrent_starts or os.cpu_count() or 2
-    # The hub's timeout covers the wait in the queue too (a class of 100 at 9:00); the boot itself is
-    # bounded by http_timeout once the learner's turn comes.
-    c.LocalLearnerSpawner.start_timeout = max(settings.spawner.start_timeout, 15 * 60)
+    c.LocalLearnerSpawner.start_timeout = max(settings.spawner.start_timeout, START_TIMEOUT_WITH_QUEUE)
     c.LocalLearnerSpawner.niceness = settings.spawner.niceness
     if not accounts.available():
         print("warning: not root, so every learner's server runs as this user and can read the others' work and "
