@@ -42,6 +42,8 @@ BUILD_CA = "/run/autoformation-ca.crt"  # where the host's CA bundle is mounted 
 BASE_INPUTS = ("pyproject.toml", "README.md", "src/autoformation", "hub_config/ipython/ipython_kernel_config.py",
                "hub_config/jupyter", "hub_config/jupyter-learner",
                "build/labextension")  # the "Soumettre" button, built by `make install`
+HUB = "hub"  # the chart's hub image (images/hub): built from the project, not from base
+HUB_INPUTS = ("pyproject.toml", "README.md", "src/autoformation")
 
 
 class ImageError(RuntimeError):
@@ -228,18 +230,24 @@ def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Pat
     if unknown:
         raise ImageError(f"no image '{unknown[0]}' (images/ has: {', '.join(available)})")
     wanted = names or available
-    order = [n for n in available if n in wanted or n == BASE]
+    builds = []
+    if HUB in wanted:  # not a learner image: the project and the courses' sources, no base
+        builds.append(Build(HUB, [(f"images/{HUB}", images_dir / HUB), ("courses", courses_dir)]
+                            + [(p, PROJECT_ROOT / p) for p in HUB_INPUTS]))
+    courses_wanted = [n for n in available if n in wanted and n not in (BASE, HUB)]
+    if not courses_wanted and BASE not in wanted:
+        return builds
     missing = [p for p in BASE_INPUTS if not (PROJECT_ROOT / p).exists()]
     if missing:
         raise ImageError(f"the base image needs {', '.join(missing)}: run `make install` first "
                          "(it builds the JupyterLab extension)")
     base_files = [(f"images/{BASE}", images_dir / BASE)] + [(p, PROJECT_ROOT / p) for p in BASE_INPUTS]
-    builds = [Build(BASE, base_files)]
+    builds.append(Build(BASE, base_files))
     try:
         catalogue = load_catalogue(courses_dir)
     except CourseError as err:
         raise ImageError(f"cannot read the courses: {err}") from None
-    for name in order[1:]:
+    for name in courses_wanted:
         courses = [c.id for c in catalogue if c.image == name]
         files = [(f"images/{BASE}/requirements.txt", images_dir / BASE / "requirements.txt")]
         files.append((f"images/{name}", images_dir / name))

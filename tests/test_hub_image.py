@@ -1,0 +1,124 @@
+"""The hub image (images/hub), built with Podman and run the way the Zero to JupyterHub chart runs it.
+
+The chart's own `jupyterhub_config.py` is not on these machines in CI (see hub_config/helm/README.md);
+`CHART_PRELUDE` below sets what it sets that the platform relies on (KubeSpawner, the proxy in its
+own pod, the culler service and role, the database on the hub's volume), then runs the project's
+`hub.extraConfig` from hub_config/helm/values.yaml as the chart does. The container runs as uid 1000,
+with the settings file, the config and the volume mounted where the chart mounts them; the proxy is
+a real configurable-http-proxy on this machine (the chart's proxy pod), no Kubernetes API at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import yaml
+
+from autoformation import images
+
+from .conftest import ROOT, free_port
+from .test_images import VERSION, engine  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.slow
+VALUES = yaml.safe_load((ROOT / "hub_config" / "helm" / "values.yaml").read_text())
+CHART_PRELUDE = """
+c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
+c.JupyterHub.hub_connect_url = "http://hub:8081"
+c.ConfigurableHTTPProxy.should_start = False
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
+c.JupyterHub.cleanup_servers = False
+c.JupyterHub.db_url = "sqlite:///jupyterhub.sqlite"
+c.JupyterHub.services = [{{"name": "jupyterhub-idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler"]}}]
+c.JupyterHub.load_roles = [{{"name": "jupyterhub-idle-culler", "services": ["jupyterhub-idle-culler"],
+                           "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def hub_image(engine):  # noqa: F811
+    result = subprocess.run(
+        [sys.executable, "-m", "autoformation.cli", "images", "build", "hub", "--local-podman", "--host-ca",
+         "--no-registry-tag"], capture_output=True, text=True, timeout=3600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return images.tag("hub", VERSION)
+
+
+def test_hub_image_ships_the_pinned_hub_and_the_chart_needs(engine, hub_image):  # noqa: F811
+    probe = ("import jupyterhub, kubespawner, oauthenticator, pycurl, psycopg2, autoformation.hub, os; "
+             "print(jupyterhub.__version__, kubespawner.__version__, oauthenticator.__version__, os.getuid())")
+    out = engine.run("run", "--rm", "--network=none", hub_image, "python", "-c", probe)
+    assert out.stdout.split() == ["6.1.1", "7.1.0", "17.4.0", "1000"]
+    listing = engine.run("run", "--rm", "--network=none", hub_image, "ls", "/srv/autoformation/courses").stdout.split()
+    assert {"ml", "nlp", "git", "webscraping"} <= set(listing)
+
+
+def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, tmp_path):  # noqa: F811
+    ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "trainers", "book")}
+    settings = VALUES["hub"]["extraFiles"]["autoformation-settings"]["data"]
+    settings = {**settings, "grading": {"port": ports["grading"]}, "trainers": {**settings.get("trainers", {}),
+                "port": ports["trainers"]}, "book": {"port": ports["book"]}}
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    (extra,) = VALUES["hub"]["extraConfig"].values()
+    (config_dir / "jupyterhub_config.py").write_text(
+        CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"]) + "\n" + extra)
+    volume = tmp_path / "srv"
+    volume.mkdir()
+    os.chown(volume, 1000, 100)  # the chart's fsGid volume, writable by the hub's uid
+    token = secrets.token_hex(16)
+    proxy = subprocess.Popen(
+        [str(ROOT / "node_modules" / ".bin" / "configurable-http-proxy"), "--ip", "127.0.0.1",
+         "--port", str(ports["proxy"]), "--api-ip", "127.0.0.1", "--api-port", str(ports["proxy_api"])],
+        env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    name = f"autoformation-hub-test-{ports['hub']}"
+    mount = VALUES["hub"]["extraFiles"]["autoformation-settings"]["mountPath"]
+    try:
+        engine.run(
+            "run", "--detach", "--name", name, "--network=host", "--add-host", "hub:127.0.0.1", "--user", "1000:100",
+            "--volume", f"{volume}:/srv/jupyterhub", "--volume", f"{config_dir}:/usr/local/etc/jupyterhub:ro",
+            "--volume", f"{settings_file}:{mount}:ro",
+            "--env", f"AUTOFORMATION_CONFIG={mount}", "--env", "AUTOFORMATION_OIDC_CLIENT_SECRET=secret-de-test",
+            "--env", f"CONFIGPROXY_AUTH_TOKEN={token}", "--env", f"JPY_COOKIE_SECRET={secrets.token_hex(32)}",
+            hub_image,
+        )  # fmt: skip
+        deadline, healthy = time.monotonic() + 180, False
+        while time.monotonic() < deadline and not healthy:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/hub/health", timeout=2) as r:
+                    healthy = r.status == 200
+            except OSError:
+                time.sleep(0.5)
+        printed = engine.run("logs", name, check=False)
+        logs = printed.stdout + printed.stderr
+        assert healthy, logs[-4000:]
+        # It registered the platform's services with the proxy, reached through the hub Service.
+        request = urllib.request.Request(f"http://127.0.0.1:{ports['proxy_api']}/api/routes",
+                                         headers={"Authorization": f"token {token}"})
+        targets: dict = {}
+        while time.monotonic() < deadline and "/services/formateur" not in targets:
+            with urllib.request.urlopen(request, timeout=5) as r:
+                targets = {path.rstrip("/"): route["target"] for path, route in json.loads(r.read()).items()}
+            time.sleep(0.5)
+        printed = engine.run("logs", name, check=False)
+        logs = printed.stdout + printed.stderr
+        assert targets.get("/services/grading") == f"http://hub:{ports['grading']}", (targets, logs[-3000:])
+        assert targets["/services/formateur"] == f"http://hub:{ports['trainers']}", targets
+        # No Kubernetes API here: the hub starts anyway (KubeSpawner needs it only to spawn).
+        assert "KUBERNETES_SERVICE_HOST" not in logs
+        assert (volume / "jupyterhub.sqlite").exists()
+    finally:
+        engine.run("rm", "--force", name, check=False)
+        proxy.terminate()
+        proxy.wait(10)
