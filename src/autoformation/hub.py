@@ -38,6 +38,7 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
         "url": f"http://127.0.0.1:{settings.book.port}",
         "command": [sys.executable, "-m", "autoformation.book", "serve"],
         "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+        **_as_platform_account(settings),
     })
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
@@ -119,6 +120,15 @@ def _configure_grading(c, settings: Settings, services: list, roles: list) -> No
     }
 
 
+def _as_platform_account(settings: Settings) -> dict:
+    """Services that need no root run as the `autoformation` system account (local backend as root)."""
+    from .spawners import accounts
+
+    if settings.spawner.backend == "local" and accounts.available():
+        return {"user": accounts.PLATFORM_USER}
+    return {}
+
+
 def _configure_trainers(c, settings: Settings, services: list, roles: list) -> None:
     services.append({
         "name": TRAINERS,
@@ -127,6 +137,7 @@ def _configure_trainers(c, settings: Settings, services: list, roles: list) -> N
         "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
         "oauth_no_confirm": True,
         "display": False,
+        **_as_platform_account(settings),
     })
     roles += [
         # Only trainers and admins may open the trainers' service: everyone else gets a 403 from the hub.
@@ -153,11 +164,15 @@ def _configure_standalone(c, settings: Settings, services: list, roles: list) ->
     if not PROXY.exists():
         raise SettingsError(f"configurable-http-proxy not found at {PROXY}: run `make up` (it runs npm install)")
     c.ConfigurableHTTPProxy.command = [str(PROXY)]
+    if (user := _as_platform_account(settings).get("user")):  # the proxy needs no root either
+        c.ConfigurableHTTPProxy.command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
+                                           "--inh-caps=-all", "--no-new-privs", str(PROXY)]
     c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
     if settings.culler.enabled:
         services.append({
             "name": "idle-culler",
             "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={settings.culler.timeout}"],
+            **_as_platform_account(settings),
         })
         roles.append({
             "name": "idle-culler",

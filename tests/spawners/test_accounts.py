@@ -144,6 +144,25 @@ def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
     other.context.close()
 
 
+def test_services_run_with_the_privilege_they_need(platform):
+    """The proxy, the trainers' and the book services as the unprivileged `autoformation` account; the
+    grading service as root (each sandbox gets its own uid and cgroup), as the hub (accounts)."""
+    port = str(platform.url.rsplit(":", 1)[1])
+    markers = {"trainers": "autoformation.trainers.service", "book": "autoformation.book serve",
+               "grading": "autoformation.grading.service", "proxy": "configurable-http-proxy"}
+    found = {}
+    for proc in psutil.process_iter(["cmdline", "uids", "environ"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        env = proc.info["environ"] or {}
+        ours = env.get("AUTOFORMATION_CONFIG") == str(platform.settings_file) or f"--port {port}" in cmdline
+        for name, marker in markers.items():
+            if ours and marker in cmdline and "setpriv" not in cmdline:
+                found[name] = proc.info["uids"].real
+    service_uid = pwd.getpwnam(accounts.PLATFORM_USER).pw_uid
+    assert found == {"trainers": service_uid, "book": service_uid, "proxy": service_uid, "grading": 0}
+    assert service_uid != 0 and not set(os.getgrouplist(accounts.PLATFORM_USER, service_uid)) & {0}
+
+
 def test_names_become_safe_distinct_accounts():
     assert accounts.system_name("alice") == "jupyter-alice"
     odd = ["Alice.Martin@insee.fr", "alice-martin-insee-fr", "../../etc", "x" * 40, "x" * 41]

@@ -4,7 +4,9 @@ As on The Littlest JupyterHub, a learner's server and kernels run as their own s
 (`jupyter-<name>`), never as root and never as another learner. Their home is
 `DATA/homes/<name>` (mode 0700, theirs). What they must not read (course sources with solutions
 and hidden tests, the git history holding the same, the hub's database and secrets, gradebooks,
-other homes) is closed to "others" by `lock_down`, run by `autoformation up` before the hub starts.
+other homes) is closed to "others" by `lock_down`, run by `autoformation up` before the hub starts;
+the services that need no root run as the system account `autoformation`, which shares with the
+platform only what they read or write.
 Needs root (useradd, chown); without it the platform runs every server as the user who started it.
 """
 
@@ -22,6 +24,8 @@ from pathlib import Path
 
 PREFIX = "jupyter-"
 GROUP = "autoformation-learners"
+# The services that need no root (trainers, book, culler) and the proxy run as this system account.
+PLATFORM_USER = "autoformation"
 SHELL = "/bin/bash"  # terminals in JupyterLab; the account has no password, nobody logs in with it
 _MAX_NAME = 32  # useradd's limit
 _lock = threading.Lock()  # useradd fails when another useradd holds /etc/passwd
@@ -88,6 +92,27 @@ def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
     return account
 
 
+def ensure_platform_account() -> pwd.struct_passwd:
+    with _lock:
+        try:
+            return pwd.getpwnam(PLATFORM_USER)
+        except KeyError:
+            _run("useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", "--comment", "autoformation services", PLATFORM_USER)
+    return pwd.getpwnam(PLATFORM_USER)
+
+
+def _share(root: Path, gid: int, dir_mode: int, file_mode: int) -> None:
+    """Give a tree to the platform account's group (links neither followed nor changed)."""
+    if not root.exists() or root.is_symlink():
+        return
+    paths = [root] if root.is_file() else [root, *root.rglob("*")]
+    for path in paths:
+        if not path.is_symlink():
+            os.chown(path, -1, gid, follow_symlinks=False)
+            os.chmod(path, dir_mode if path.is_dir() else file_mode)
+
+
 def remove_under(homes_dir: Path) -> list[str]:
     """Delete the learner accounts whose home lies in `homes_dir` (their homes stay): for tests and
     for decommissioning a data folder. Returns the names removed."""
@@ -149,5 +174,13 @@ def lock_down(settings, project_root: Path) -> None:
     # Sources with solutions and hidden tests, and the history that holds them too.
     for closed in (settings.courses_dir, project_root / "courses", project_root / ".git"):
         _close(closed, 0o700)
-    for secret in (Path(settings.source), settings.realm_file):
-        _close(secret, 0o600)
+    _close(settings.realm_file, 0o600)
+    # The services running as `autoformation` (trainers, book) read the settings, the course sources and
+    # the book, and the trainers' service writes grades beside the grading service: shared with its group
+    # (setgid folders keep new files in it; the services' umask 007 keeps them group-writable).
+    gid = ensure_platform_account().pw_gid
+    _share(Path(settings.source), gid, 0o750, 0o640)
+    _share(settings.courses_dir, gid, 0o2750, 0o640)
+    _share(data / "book", gid, 0o2750, 0o640)
+    settings.grading_dir.mkdir(parents=True, exist_ok=True)
+    _share(settings.grading_dir, gid, 0o2770, 0o660)

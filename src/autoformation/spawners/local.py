@@ -68,6 +68,7 @@ class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
 
         def preexec():
             os.nice(niceness)  # before dropping root: a learner cannot lower it back
+            os.umask(0o077)  # a learner's files (in /tmp too) are theirs alone
             become()
 
         return preexec
