@@ -7,6 +7,7 @@ group makes hub admins. Logout ends the Keycloak session too (end-session endpoi
 
 from __future__ import annotations
 
+import inspect
 from urllib.parse import urlencode
 
 from oauthenticator.generic import GenericOAuthenticator
@@ -37,7 +38,9 @@ class KeycloakLoginHandler(OAuthLoginHandler):
         except (OSError, HTTPClientError) as err:
             self.log.warning("identity provider unreachable at %s: %s", url, err)
             raise web.HTTPError(503, PROVIDER_DOWN) from None
-        return await super().get()
+        result = super().get()  # a coroutine or not, depending on oauthenticator's version
+        if inspect.isawaitable(result):
+            await result
 
 
 class KeycloakOAuthenticator(GenericOAuthenticator):

@@ -137,7 +137,7 @@ def _configure_trainers(c, settings: Settings, services: list, roles: list) -> N
         "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
         "oauth_no_confirm": True,
         "display": False,
-        **_as_platform_account(settings),
+        # Root, for now: it writes nbgrader's gradebooks and the grading database beside the grading service.
     })
     roles += [
         # Only trainers and admins may open the trainers' service: everyone else gets a 403 from the hub.

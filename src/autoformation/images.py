@@ -272,6 +272,10 @@ def _stage(build: Build, context: Path) -> None:
         else:
             shutil.copy2(src, target)
     (context / "data" / "release").mkdir(parents=True, exist_ok=True)  # COPY needs it even when empty
+    # An image does not depend on this machine's permissions (`make up` as root closes courses/ to others).
+    for path in [context, *context.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o100 else 0o644)
 
 
 def _tail(text: str, lines: int = 25) -> str:

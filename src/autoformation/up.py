@@ -118,10 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             _build_book(settings)
         if settings.spawner.backend == "local" and accounts.available():
             # One Unix account per learner: close the platform's files to them before any server starts,
-            # and let nothing the hub or its services create later be readable by others (the group:
-            # the `autoformation` account's services share the grading data). Learners get 077.
+            # and let nothing the hub or its services create later be readable by others.
             accounts.lock_down(settings, PROJECT_ROOT)
-            os.umask(0o007)
+            os.umask(0o077)
         # Ctrl-C and `kill` both end in the `finally` below, which stops what we started.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if settings.identity.provider == "embedded":

@@ -24,7 +24,7 @@ from pathlib import Path
 
 PREFIX = "jupyter-"
 GROUP = "autoformation-learners"
-# The services that need no root (trainers, book, culler) and the proxy run as this system account.
+# The services that need no root (book, culler) and the proxy run as this system account.
 PLATFORM_USER = "autoformation"
 SHELL = "/bin/bash"  # terminals in JupyterLab; the account has no password, nobody logs in with it
 _MAX_NAME = 32  # useradd's limit
@@ -175,12 +175,8 @@ def lock_down(settings, project_root: Path) -> None:
     for closed in (settings.courses_dir, project_root / "courses", project_root / ".git"):
         _close(closed, 0o700)
     _close(settings.realm_file, 0o600)
-    # The services running as `autoformation` (trainers, book) read the settings, the course sources and
-    # the book, and the trainers' service writes grades beside the grading service: shared with its group
-    # (setgid folders keep new files in it; the services' umask 007 keeps them group-writable).
+    # The services running as `autoformation` (book, culler) read the settings and the book: shared with
+    # its group, still closed to learners.
     gid = ensure_platform_account().pw_gid
     _share(Path(settings.source), gid, 0o750, 0o640)
-    _share(settings.courses_dir, gid, 0o2750, 0o640)
     _share(data / "book", gid, 0o2750, 0o640)
-    settings.grading_dir.mkdir(parents=True, exist_ok=True)
-    _share(settings.grading_dir, gid, 0o2770, 0o660)
