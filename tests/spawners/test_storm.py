@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import nbformat
@@ -84,6 +85,10 @@ def test_a_rush_is_served_in_order_and_the_waiting_see_their_place(platform, bro
         threads.append(threading.Thread(target=ask, args=(name,)))
         threads[-1].start()
         time.sleep(0.3)
+    # Asking again does not buy a second place in the queue (nor a second server).
+    with pytest.raises(urllib.error.HTTPError) as again:
+        hub_api(platform, sessions[LEARNERS[0]], f"/users/{LEARNERS[0]}/server", "POST")
+    assert again.value.code == 400
     last = pages[LEARNERS[-1]]
     last.goto(f"{platform.url}/hub/spawn-pending/{LEARNERS[-1]}")
     expect(last.locator("body")).to_contain_text(re.compile(r"File d'attente : vous êtes n° \d"), timeout=30_000)
