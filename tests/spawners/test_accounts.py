@@ -179,3 +179,23 @@ def test_a_data_folder_closed_to_others_is_refused_with_a_clear_message(tmp_path
     os.chmod(closed, 0o700)
     with pytest.raises(SettingsError, match="learners' accounts cannot reach .*closed/data"):
         accounts.lock_down(SimpleNamespace(data_dir=closed / "data"), ROOT)
+
+
+def test_a_recreated_account_gets_its_home_back_but_never_what_a_link_points_to(tmp_path):
+    homes = tmp_path / "homes"
+    homes.mkdir(parents=True)
+    home = homes / "zoe"
+    target = tmp_path / "secret-of-root"
+    target.write_text("x")
+    try:
+        account = accounts.ensure("zoe", home)
+        (home / "cahier.ipynb").write_text("{}")
+        (home / "lien").symlink_to(target)
+        for path in (home, home / "cahier.ipynb"):
+            os.chown(path, 12345, 12345, follow_symlinks=False)  # as left by an older uid
+        assert accounts.ensure("zoe", home).pw_uid == account.pw_uid
+        assert (home.stat().st_uid, (home / "cahier.ipynb").stat().st_uid) == (account.pw_uid, account.pw_uid)
+        assert home.stat().st_mode & 0o777 == 0o700
+        assert target.stat().st_uid == 0  # the link was not followed
+    finally:
+        accounts.remove_under(homes)

@@ -57,13 +57,17 @@ def _run(*cmd: str) -> None:
         raise AccountError(f"{' '.join(cmd)} failed: {out.stderr.strip() or out.returncode}")
 
 
-def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    """Give a home back to a re-created account (its uid changed). Never follows links: a link
-    planted in the home must not make root chown what it points to."""
-    os.chown(root, uid, gid, follow_symlinks=False)
+def _tree(root: Path):
+    """`root` and everything under it, links excluded and never followed: a link a learner planted must
+    not make root change what it points to."""
+    if root.is_symlink() or not root.exists():
+        return
+    yield root
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+            path = Path(folder, name)
+            if not path.is_symlink():
+                yield path
 
 
 def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
@@ -86,8 +90,9 @@ def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
     home.mkdir(parents=True, exist_ok=True)
     if home.is_symlink():
         raise AccountError(f"{home} is a symbolic link; refusing to use it as {hub_name}'s home")
-    if home.stat().st_uid != account.pw_uid:
-        _chown_tree(home, account.pw_uid, account.pw_gid)
+    if home.stat().st_uid != account.pw_uid:  # a re-created account (its uid changed) gets its home back
+        for path in _tree(home):
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
     os.chmod(home, 0o700)
     return account
 
@@ -103,14 +108,10 @@ def ensure_platform_account() -> pwd.struct_passwd:
 
 
 def _share(root: Path, gid: int, dir_mode: int, file_mode: int) -> None:
-    """Give a tree to the platform account's group (links neither followed nor changed)."""
-    if not root.exists() or root.is_symlink():
-        return
-    paths = [root] if root.is_file() else [root, *root.rglob("*")]
-    for path in paths:
-        if not path.is_symlink():
-            os.chown(path, -1, gid, follow_symlinks=False)
-            os.chmod(path, dir_mode if path.is_dir() else file_mode)
+    """Give a tree to the platform account's group."""
+    for path in _tree(root):
+        os.chown(path, -1, gid, follow_symlinks=False)
+        os.chmod(path, dir_mode if path.is_dir() else file_mode)
 
 
 def remove_under(homes_dir: Path) -> list[str]:
@@ -129,16 +130,6 @@ def remove_under(homes_dir: Path) -> list[str]:
 def _close(path: Path, mode: int) -> None:
     if path.exists() and not path.is_symlink():
         os.chmod(path, mode)
-
-
-def _open_tree(root: Path) -> None:
-    """Released material: readable by everyone (learners sync it into their homes as themselves)."""
-    for folder, _dirs, files in os.walk(root):
-        os.chmod(folder, 0o755)
-        for name in files:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                os.chmod(path, 0o644)
 
 
 def reachable_by_others(path: Path) -> bool:
@@ -167,7 +158,8 @@ def lock_down(settings, project_root: Path) -> None:
     settings.homes_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.homes_dir, 0o711)
     if settings.release_dir.exists():
-        _open_tree(settings.release_dir)
+        for path in _tree(settings.release_dir):  # learners sync it into their homes as themselves
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
     for child in data.iterdir():
         if child not in (settings.homes_dir, settings.release_dir):
             _close(child, 0o700 if child.is_dir() else 0o600)
