@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml $(REQUIREMENTS) hub_config/ipython/ipython_ke
 	  $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	# The project, and exactly the learner images' requirements (what the courses are proven with).
-	$(PY) -m pip install --quiet -e '.[test]' $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet -e '.[hub,test]' $(addprefix -r ,$(REQUIREMENTS))
 	# jsonschema's optional IRI checker compiles a grammar at import (~1 CPU-second in every Jupyter server
 	# start and in the hub); nothing here validates IRIs. Same removal in images/base (benchmarks/spawn_storm.py).
 	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax

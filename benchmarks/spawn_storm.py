@@ -69,7 +69,7 @@ class Platform:
         nbformat.write(nb, release / "bienvenue.ipynb")
         self.port = free_port()
         self.ports = {"hub_port": free_port(), "proxy_api_port": free_port(), "embedded_port": free_port(),
-                      "grading": free_port(), "trainers": free_port(), "book": free_port()}
+                      "grading": free_port(), "book": free_port()}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
@@ -80,7 +80,7 @@ class Platform:
             "identity": {"provider": "embedded", "realm_file": str(self.root / "realm.json"),
                          "embedded_port": self.ports["embedded_port"]},
             "culler": {"enabled": False},
-            "grading": {"port": self.ports["grading"]}, "trainers": {"port": self.ports["trainers"]},
+            "grading": {"port": self.ports["grading"]},
             "book": {"port": self.ports["book"]}, "spawner": spawner,
             "courses": {"source_dir": str(ROOT / "courses")},
         }

@@ -114,7 +114,6 @@ def write_settings(root: Path, **sections) -> Path:
         "identity": {"provider": "embedded", "realm_file": str(realm_file), "embedded_port": free_port()},
         "culler": {"enabled": False},
         "grading": {"port": free_port()},
-        "trainers": {"port": free_port()},
         "book": {"port": free_port()},
     }
     for section, overrides in sections.items():

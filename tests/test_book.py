@@ -287,8 +287,7 @@ def test_service_port_comes_from_the_hub(monkeypatch):
     assert listen_address(None) == ("127.0.0.1", 9123)
     assert listen_address(9200) == ("127.0.0.1", 9200)
     monkeypatch.delenv("JUPYTERHUB_SERVICE_URL")
-    monkeypatch.setenv("AUTOFORMATION_BOOK_PORT", "9300")
-    assert listen_address(None) == ("127.0.0.1", 9300)
+    assert listen_address(None, 9300) == ("127.0.0.1", 9300)  # the settings' book.port
 
 
 # --- the real courses -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -30,12 +32,12 @@ def test_home_page_is_the_catalogue(platform, page):
     expect(card).to_contain_text("Cours de démonstration")
     expect(card).to_contain_text("Calculer une moyenne")
     expect(card.locator(".progress-label")).to_contain_text("Pas commencé · 0 %")
-    expect(card.get_by_role("link", name="Commencer")).to_have_attribute("href", "/services/grading/cours/demo")
+    expect(card.get_by_role("link", name="Commencer")).to_have_attribute("href", "/services/grading/courses/demo")
     expect(page.locator("#trainer-area")).to_have_count(0)  # learners do not see the trainers' area
     # The hub's navigation bar speaks French and leads to her own pages.
     nav = page.locator("#thenavbar")
     expect(nav.get_by_role("link", name="Catalogue")).to_have_attribute("href", "/hub/home")
-    expect(nav.get_by_role("link", name="Ma progression")).to_have_attribute("href", "/services/grading/progression")
+    expect(nav.get_by_role("link", name="Ma progression")).to_have_attribute("href", "/services/grading/progress")
     expect(nav.get_by_role("button", name="Se déconnecter")).to_be_visible()
     expect(nav.get_by_text("Logout")).to_have_count(0)
     expect(nav.get_by_role("link", name="Administration")).to_have_count(0)
@@ -43,8 +45,8 @@ def test_home_page_is_the_catalogue(platform, page):
 
 
 def test_progress_page_and_its_api_are_per_learner(platform, page, browser):
-    sign_in(page, platform, "alice", next_url="/services/grading/progression")
-    page.wait_for_url(re.compile(r"/services/grading/progression"))
+    sign_in(page, platform, "alice", next_url="/services/grading/progress")
+    page.wait_for_url(re.compile(r"/services/grading/progress"))
     expect(page.locator("h1")).to_have_text("Ma progression")
     expect(page.locator("#chart svg")).to_be_visible()
     own = page.request.get(f"{platform.url}/services/grading/api/progress")
@@ -62,26 +64,53 @@ def test_progress_page_and_its_api_are_per_learner(platform, page, browser):
 def test_learners_get_403_on_the_trainers_service(platform, page):
     sign_in(page, platform, "alice", next_url="/hub/home")
     page.wait_for_url(re.compile(r"/hub/home"))
-    for path in ("", "cours/demo", "cours/demo.csv", "correction/1", "feedback/1"):
-        response = page.request.get(f"{platform.url}/services/formateur/{path}")
+    for path in ("", "courses/demo", "courses/demo.csv", "grading/1", "feedback/1"):
+        response = page.request.get(f"{platform.url}/services/grading/trainers/{path}")
         assert response.status == 403, path
+    # A learner cannot give herself the trainers' scope: the hub's token page refuses to put it in a token...
+    page.goto(f"{platform.url}/hub/token")
+    page.locator("#token-scopes").fill("custom:grading:trainers")
+    page.get_by_role("button", name="Request new API token").click()
+    page.wait_for_timeout(1500)
+    expect(page.locator("#token-area")).to_be_hidden()
+    # ...and a token of her own (as a script or a notebook holds one) opens no trainers' page either.
+    page.goto(f"{platform.url}/hub/token")
+    page.get_by_role("button", name="Request new API token").click()
+    expect(page.locator("#token-result")).not_to_be_empty()
+    token = page.locator("#token-result").inner_text().strip()
+    for method, path in (("GET", "courses/demo.csv"), ("POST", "grading/1")):
+        request = urllib.request.Request(f"{platform.url}/services/grading/trainers/{path}", method=method,
+                                         data=b"grade_id=x&points=1" if method == "POST" else None,
+                                         headers={"Authorization": f"token {token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 403, path
+        assert "réservé aux formateurs" in refused.value.read().decode(), path
+    # Nor does it act as the hub: record her own material version, read another's progress.
+    for method, path, body in (("POST", "api/material/alice", b'{"versions": {"demo": "falsifiee"}}'),
+                               ("GET", "api/progress/bruno", None)):
+        request = urllib.request.Request(f"{platform.url}/services/grading/{path}", method=method, data=body,
+                                         headers={"Authorization": f"token {token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 403, path
 
 
 def test_trainer_sees_the_trainers_area_and_only_their_cohorts(platform, page, browser):
     # bruno (promo-b) and alice (promo-a) have signed in above; claire follows promo-a only.
     sign_in(page, platform, "claire", next_url="/hub/home")
     page.get_by_role("link", name="Espace formateur").click()
-    page.wait_for_url(re.compile(r"/services/formateur/"))
+    page.wait_for_url(re.compile(r"/services/grading/trainers/"))
     expect(page.locator("h1")).to_have_text("Espace formateur")
     expect(page.locator("main")).to_contain_text("alice")
     expect(page.locator("main")).not_to_contain_text("bruno")
-    page.goto(f"{platform.url}/services/formateur/cours/demo")
+    page.goto(f"{platform.url}/services/grading/trainers/courses/demo")
     assert page.locator("#learners tr[data-learner=alice]").count() == 1
     assert page.locator("#learners tr[data-learner=bruno]").count() == 0
     screenshot(page, "trainer-dashboard")
 
     admin = browser.new_context().new_page()
-    sign_in(admin, platform, "diane", next_url="/services/formateur/cours/demo")
-    admin.wait_for_url(re.compile(r"/services/formateur/cours/demo"))
+    sign_in(admin, platform, "diane", next_url="/services/grading/trainers/courses/demo")
+    admin.wait_for_url(re.compile(r"/services/grading/trainers/courses/demo"))
     assert admin.locator("#learners tr[data-learner=bruno]").count() == 1  # an admin sees everyone
     admin.context.close()

@@ -62,10 +62,9 @@ def test_hub_image_ships_the_pinned_hub_and_the_chart_needs(engine, hub_image): 
 
 
 def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, tmp_path):  # noqa: F811
-    ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "trainers", "book")}
+    ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "book")}
     settings = VALUES["hub"]["extraFiles"]["autoformation-settings"]["data"]
-    settings = {**settings, "grading": {"port": ports["grading"]}, "trainers": {**settings.get("trainers", {}),
-                "port": ports["trainers"]}, "book": {"port": ports["book"]}}
+    settings = {**settings, "grading": {"port": ports["grading"]}, "book": {"port": ports["book"]}}
     settings_file = tmp_path / "settings.yaml"
     settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True))
     config_dir = tmp_path / "etc"
@@ -107,14 +106,14 @@ def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, t
         request = urllib.request.Request(f"http://127.0.0.1:{ports['proxy_api']}/api/routes",
                                          headers={"Authorization": f"token {token}"})
         targets: dict = {}
-        while time.monotonic() < deadline and "/services/formateur" not in targets:
+        while time.monotonic() < deadline and "/services/book" not in targets:
             with urllib.request.urlopen(request, timeout=5) as r:
                 targets = {path.rstrip("/"): route["target"] for path, route in json.loads(r.read()).items()}
             time.sleep(0.5)
         printed = engine.run("logs", name, check=False)
         logs = printed.stdout + printed.stderr
         assert targets.get("/services/grading") == f"http://hub:{ports['grading']}", (targets, logs[-3000:])
-        assert targets["/services/formateur"] == f"http://hub:{ports['trainers']}", targets
+        assert targets["/services/book"] == f"http://hub:{ports['book']}", targets
         # No Kubernetes API here: the hub starts anyway (KubeSpawner needs it only to spawn).
         assert "KUBERNETES_SERVICE_HOST" not in logs
         assert (volume / "jupyterhub.sqlite").exists()

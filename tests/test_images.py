@@ -139,6 +139,30 @@ def test_course_image_runs_as_learner_with_material_tool(engine, built):
 
 
 @pytest.mark.slow
+def test_the_learner_package_stands_alone_in_the_image(engine, built):
+    """The image holds the project's wheel without its `hub` extra (installed with --no-index: its
+    dependencies were already there), and it self-checks and submits with nothing else."""
+    script = r"""
+set -e
+pip show autoformation | grep '^Requires:'
+python -c 'import kubespawner' 2>/dev/null && echo HUB-SIDE-PRESENT || echo HUB-SIDE-ABSENT
+ipython --ext autoformation.selfcheck -c 'assert 1 + 1 == 3, "Indice : relisez la consigne."' 2>&1 || true
+mkdir -p ~/ml/01-premiers-modeles
+cp /opt/autoformation/release/ml/01-premiers-modeles/01-premiers-modeles.ipynb ~/ml/01-premiers-modeles/
+AUTOFORMATION_GRADING_URL=http://127.0.0.1:9/services/grading/ JUPYTERHUB_API_TOKEN=x \
+  autoformation submit ~/ml/01-premiers-modeles/01-premiers-modeles.ipynb 2>&1 || echo "EXIT $?"
+"""
+    result = _run(engine, built, "bash", "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    requires = next(line for line in out.splitlines() if line.startswith("Requires:"))
+    assert set(requires.removeprefix("Requires:").replace(" ", "").split(",")) == {"ipython", "jupyter-server"}
+    assert "HUB-SIDE-ABSENT" in out  # the hub's spawners did not come with it
+    assert "Pas encore" in out and "Indice : relisez la consigne." in out
+    assert "autoformation submit:" in out and "EXIT " in out and "Traceback" not in out
+
+
+@pytest.mark.slow
 def test_course_notebooks_run_in_the_image(engine, built):
     """Every notebook of the course runs to the end with papermill inside the image, offline."""
     script = (

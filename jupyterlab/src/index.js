@@ -123,7 +123,7 @@ async function submitNotebook(context) {
   const deadline = Date.now() + POLL_LIMIT_MS;
   while (open && sub.status !== 'done') {
     if (Date.now() > deadline) {
-      showProblem(body, 'La correction prend plus de temps que prévu : retrouvez le résultat plus tard sur la page « Mes soumissions ».');
+      showProblem(body, 'La correction prend plus de temps que prévu : retrouvez le résultat plus tard sur la page « Ma progression ».');
       return;
     }
     await new Promise(resolve => setTimeout(resolve, POLL_MS));

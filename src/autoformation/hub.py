@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import auth
 from .catalogue import Course, load_catalogue
-from .settings import PROJECT_ROOT, Settings, SettingsError, load
+from .errors import StartupError
+from .grading.client import GradingClient
+from .names import CONFIG_ENV, GRADING_SERVICE, GRADING_URL_ENV, HUB_CLIENT, HUB_SCOPE, TRAINER_SCOPE
+from .settings import PROJECT_ROOT, Settings, load
 from .spawners import configure_spawner
 
 TEMPLATES = Path(__file__).parent / "templates"
 PROXY = PROJECT_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
-GRADING = "grading"
-TRAINERS = "formateur"
+GRADING = GRADING_SERVICE
 
 
 def configure(c, settings: Settings | None = None, standalone: bool = True) -> Settings:
@@ -30,50 +34,68 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     if standalone:
         _configure_standalone(c, settings, services, roles)
     auth.configure_auth(c, settings)
-    _configure_grading(c, settings, services, roles)  # first: the spawners extend its environment
+    host = _services_host(settings, standalone)
+    grading = _configure_grading(c, settings, host, services, roles)  # first: the spawners extend its environment
     configure_spawner(c, settings, courses)
-    _configure_trainers(c, settings, services, roles)
     services.append({  # the companion book: static pages, no personal data, no sign-in needed
         "name": "book",
-        "url": f"http://127.0.0.1:{settings.book.port}",
+        "url": f"http://{host}:{settings.book.port}",
         "command": [sys.executable, "-m", "autoformation.book", "serve"],
-        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+        "environment": {CONFIG_ENV: str(Path(settings.source).resolve())},
         **_as_platform_account(settings),
     })
-    c.JupyterHub.services = services
-    c.JupyterHub.load_roles = roles
+    # Appended to what is already configured (the Helm chart's idle culler...), ours replacing same names.
+    _append_named(c.JupyterHub, "services", services)
+    _append_named(c.JupyterHub, "load_roles", roles)
     c.JupyterHub.template_paths = [str(TEMPLATES)]
     # Signing in lands on the catalogue: a server starts only from a course's "Commencer"/"Reprendre".
     c.JupyterHub.redirect_to_server = False
     c.JupyterHub.template_vars = {
-        "courses": courses,
-        "catalogue": functools.partial(_catalogue, settings, courses),
+        "catalogue": functools.partial(_catalogue, grading, courses),
         "grading_url": f"/services/{GRADING}/",
-        "trainers_url": f"/services/{TRAINERS}/",
+        "trainers_url": f"/services/{GRADING}/trainers/",
         "book_url": "/services/book/",
         "trainer_groups": [settings.groups.trainers, settings.groups.admins],
     }
     return settings
 
 
-@functools.cache
-def _store(url: str):
-    from .grading.store import Store
-
-    return Store(url)
-
-
-def _catalogue(settings: Settings, courses: list[Course], user) -> list:
-    """The home page's course cards, with this learner's progress (rendered by the hub)."""
-    from .progress import learner_progress
-
-    if user is None:
-        return []
-    return learner_progress(_store(settings.grading_db_url()), courses, user.name)
+def _append_named(section, trait: str, entries: list[dict]) -> None:
+    existing = section[trait] if trait in section else []
+    names = {entry["name"] for entry in entries}
+    section[trait] = [entry for entry in existing if entry["name"] not in names] + entries
 
 
-def _record_material(settings: Settings, spawner) -> None:
-    """Remember which release of each course this learner's environment gets (trainers see it)."""
+@dataclass
+class CourseCard:
+    """A course on the catalogue, with where this learner stands (from the grading service)."""
+
+    course: Course
+    status: str = "unknown"  # the grading service did not answer: the card still opens the course
+    percent: int = 0
+    label: str = "Progression indisponible pour le moment"
+
+
+def _catalogue(grading: GradingClient, courses: list[Course], user):
+    """The home page's course cards: the template calls this and Jinja (async in the hub) awaits it."""
+
+    async def cards() -> list[CourseCard]:
+        if user is None:
+            return []
+        found = await grading.progress(user.name) or {}
+        known = {c["course"]: c for c in found.get("courses", [])}
+        return [
+            CourseCard(course, known[course.id]["status"], known[course.id]["percent"], known[course.id]["label"])
+            if course.id in known else CourseCard(course)
+            for course in courses
+        ]
+
+    return cards
+
+
+async def _record_material(settings: Settings, grading: GradingClient, spawner) -> None:
+    """Tell the grading service which release of each course this learner's environment gets (trainers
+    see it); a service that does not answer delays no start."""
     if settings.spawner.backend == "local":
         versions = {}
         for info in settings.release_dir.glob("*/release.json"):
@@ -81,12 +103,16 @@ def _record_material(settings: Settings, spawner) -> None:
     else:  # container images carry the release of their course
         course = (spawner.user_options or {}).get("profile") or ""
         versions = {course: settings.courses.version} if course else {}
-    _store(settings.grading_db_url()).record_material(spawner.user.name, versions)
+    if versions and not await grading.record_material(spawner.user.name, versions):
+        spawner.log.warning("the grading service did not record %s's course material", spawner.user.name)
 
 
-def _grading_host(settings: Settings) -> str:
-    """Where learners' servers reach the grading service: loopback, except from docker containers
-    (whose loopback is their own): this machine's address, the one they reach the hub at."""
+def _services_host(settings: Settings, standalone: bool) -> str:
+    """Where the proxy and learners' servers reach the platform's services: loopback on one machine,
+    except from docker containers (whose loopback is their own): this machine's address, the one they
+    reach the hub at; in the chart, the hub pod's Service (`hub`, with the ports of `hub.service.extraPorts`)."""
+    if settings.spawner.backend == "kubernetes" and not standalone:
+        return "hub"
     if settings.spawner.backend == "docker":
         from .spawners.docker import host_address
 
@@ -94,30 +120,44 @@ def _grading_host(settings: Settings) -> str:
     return "127.0.0.1"
 
 
-def _configure_grading(c, settings: Settings, services: list, roles: list) -> None:
-    host = _grading_host(settings)
+def _configure_grading(c, settings: Settings, host: str, services: list, roles: list) -> GradingClient:
+    url = f"http://{host}:{settings.grading.port}/services/{GRADING}/"
     services.append({
         "name": GRADING,
-        "url": f"http://{host}:{settings.grading.port}",  # not loopback: the service binds beyond it
+        "url": f"http://{host}:{settings.grading.port}",
         "command": [sys.executable, "-m", "autoformation.grading.service"],
-        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
+        "environment": {CONFIG_ENV: str(Path(settings.source).resolve())},
         "oauth_no_confirm": True,
+        # Its tokens carry the trainers' scope for those who hold it: its trainers' pages check it.
+        "oauth_client_allowed_scopes": [TRAINER_SCOPE],
         "display": False,
     })
+    c.JupyterHub.custom_scopes = {
+        TRAINER_SCOPE: {"description": "Follow learners' work, grade their free-text answers, export the grades."},
+        HUB_SCOPE: {"description": "Read every learner's progress, record the course material they were given."},
+    }
     roles += [
         # Every signed-in user (only the allowed groups get in) may use the grading service, as themselves.
         {"name": "user", "scopes": ["self", f"access:services!service={GRADING}"]},
+        # Only trainers and admins hold the trainers' scope: everyone else gets a 403 on those pages.
+        {"name": "trainer", "groups": [settings.groups.trainers, settings.groups.admins], "scopes": [TRAINER_SCOPE]},
         # Never `access:servers`: notebooks come from the learners (their own token), the service reads no server.
-        {"name": GRADING, "services": [GRADING], "scopes": ["read:users:name", "read:users:groups"]},
+        # Users and groups: who follows whom on the trainers' pages.
+        {"name": GRADING, "services": [GRADING], "scopes": ["list:users", "read:users", "read:groups"]},
     ]
     # The learner's server token can submit to the grading service (`autoformation submit`).
     c.Spawner.server_token_scopes = [
         "users:activity!user", "access:servers!server", f"access:services!service={GRADING}",
     ]
-    c.Spawner.pre_spawn_hook = functools.partial(_record_material, settings)
-    c.Spawner.environment = {
-        "AUTOFORMATION_GRADING_URL": f"http://{host}:{settings.grading.port}/services/{GRADING}/",
-    }
+    # The hub's own calls (catalogue, spawn hook), with a token made at each start that only the hub holds.
+    token = secrets.token_hex(32)
+    services.append({"name": HUB_CLIENT, "api_token": token, "display": False})
+    roles.append({"name": HUB_CLIENT, "services": [HUB_CLIENT],
+                  "scopes": [f"access:services!service={GRADING}", HUB_SCOPE]})
+    grading = GradingClient(url, token)
+    c.Spawner.pre_spawn_hook = functools.partial(_record_material, settings, grading)
+    c.Spawner.environment = {GRADING_URL_ENV: url}
+    return grading
 
 
 def _as_platform_account(settings: Settings) -> dict:
@@ -127,27 +167,6 @@ def _as_platform_account(settings: Settings) -> dict:
     if settings.spawner.backend == "local" and accounts.available():
         return {"user": accounts.PLATFORM_USER}
     return {}
-
-
-def _configure_trainers(c, settings: Settings, services: list, roles: list) -> None:
-    services.append({
-        "name": TRAINERS,
-        "url": f"http://127.0.0.1:{settings.trainers.port}",
-        "command": [sys.executable, "-m", "autoformation.trainers.service"],
-        "environment": {"AUTOFORMATION_CONFIG": str(Path(settings.source).resolve())},
-        "oauth_no_confirm": True,
-        "display": False,
-        # Root, for now: it writes nbgrader's gradebooks and the grading database beside the grading service.
-    })
-    roles += [
-        # Only trainers and admins may open the trainers' service: everyone else gets a 403 from the hub.
-        {
-            "name": "trainer",
-            "groups": [settings.groups.trainers, settings.groups.admins],
-            "scopes": [f"access:services!service={TRAINERS}"],
-        },
-        {"name": TRAINERS, "services": [TRAINERS], "scopes": ["list:users", "read:users", "read:groups"]},
-    ]
 
 
 def _configure_standalone(c, settings: Settings, services: list, roles: list) -> None:
@@ -162,7 +181,7 @@ def _configure_standalone(c, settings: Settings, services: list, roles: list) ->
     c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{platform.proxy_api_port}"
     if not PROXY.exists():
-        raise SettingsError(f"configurable-http-proxy not found at {PROXY}: run `make up` (it runs npm install)")
+        raise StartupError(f"configurable-http-proxy not found at {PROXY}: run `make up` (it runs npm install)")
     c.ConfigurableHTTPProxy.command = [str(PROXY)]
     if (user := _as_platform_account(settings).get("user")):  # the proxy needs no root either
         c.ConfigurableHTTPProxy.command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",

@@ -14,7 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .settings import PROJECT_ROOT, Settings, SettingsError
+from .errors import StartupError
+from .settings import PROJECT_ROOT, Settings
 
 SERVER = PROJECT_ROOT / "hub_config" / "oidc" / "server.mjs"
 
@@ -34,9 +35,9 @@ def demo_accounts(realm_file: Path) -> list[tuple[str, str, list[str]]]:
 def start_embedded(settings: Settings, log_file) -> subprocess.Popen:
     node = shutil.which("node")
     if not node:
-        raise SettingsError("identity.provider is 'embedded' but Node.js (`node`) is not installed")
+        raise StartupError("identity.provider is 'embedded' but Node.js (`node`) is not installed")
     if not (PROJECT_ROOT / "node_modules" / "oidc-provider").is_dir():
-        raise SettingsError("the embedded identity provider is not installed: run `make up` (it runs npm install)")
+        raise StartupError("the embedded identity provider is not installed: run `make up` (it runs npm install)")
     hub = settings.platform.url()
     env = dict(
         os.environ,
@@ -54,11 +55,11 @@ def start_embedded(settings: Settings, log_file) -> subprocess.Popen:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SettingsError(f"the embedded identity provider exited (code {proc.returncode}); see its log")
+            raise StartupError(f"the embedded identity provider exited (code {proc.returncode}); see its log")
         try:
             with urllib.request.urlopen(discovery, timeout=1):
                 return proc
         except OSError:
             time.sleep(0.2)
     proc.terminate()
-    raise SettingsError(f"the embedded identity provider did not answer at {discovery}")
+    raise StartupError(f"the embedded identity provider did not answer at {discovery}")

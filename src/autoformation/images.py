@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autoformation.catalogue import CourseError, load_catalogue
+from autoformation.notebooks import IGNORED_FOLDERS, hash_tree
 from autoformation.settings import PROJECT_ROOT, SettingsError, load
 
 IMAGES_DIR = PROJECT_ROOT / "images"
@@ -199,15 +200,10 @@ def tag(name: str, version: str, registry: str = "") -> str:
 
 
 def _digest_paths(paths: list[tuple[str, Path]]) -> str:
-    """A digest of files and folders (their relative names and contents)."""
+    """A digest of files and folders (their labels in the build context, their relative names and contents)."""
     digest = hashlib.sha256()
     for label, path in paths:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            if "__pycache__" in file.parts:
-                continue
-            rel = label if file == path else f"{label}/{file.relative_to(path).as_posix()}"
-            digest.update(rel.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        digest.update(label.encode() + b"\0" + bytes.fromhex(hash_tree(path)))
     return digest.hexdigest()
 
 
@@ -268,7 +264,8 @@ def _stage(build: Build, context: Path) -> None:
         target = context / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+            # What the digest leaves out is not staged either.
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns(*IGNORED_FOLDERS), dirs_exist_ok=True)
         else:
             shutil.copy2(src, target)
     (context / "data" / "release").mkdir(parents=True, exist_ok=True)  # COPY needs it even when empty

@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .notebooks import MAX_NOTEBOOK_BYTES
+
 
 class NotebookTooBig(ValueError):
     """The notebook is over the grading service's cap: the learner's to fix (HTTP 413)."""
@@ -48,9 +50,6 @@ def _request(url: str, data: dict | None = None) -> dict:
         raise SubmitError(f"Le service de correction ne répond pas ({err}). Réessayez dans un moment.") from None
 
 
-MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024  # the grading service's own cap
-
-
 def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600) -> dict:
     service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
     if not service:
@@ -66,8 +65,8 @@ def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600)
         ) from None
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:  # the service refuses more: do not even send it
-            raise SubmitError(f"{path.name} dépasse 5 Mo : effacez les sorties volumineuses "
-                              "(Édition › Effacer toutes les sorties), enregistrez, puis soumettez.") \
+            raise SubmitError(f"{path.name} dépasse {MAX_NOTEBOOK_BYTES // 2**20} Mo : effacez les sorties "
+                              "volumineuses (Édition › Effacer toutes les sorties), enregistrez, puis soumettez.") \
                 from NotebookTooBig(path.stat().st_size)
         content = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

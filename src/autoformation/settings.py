@@ -133,7 +133,6 @@ class Trainers:
     """
 
     cohorts: dict[str, list[str]] = field(default_factory=dict)  # trainer name -> cohort group names
-    port: int = 8091  # the trainers' service on loopback (reached through the proxy)
 
 
 @dataclass
@@ -271,7 +270,6 @@ def _check(settings: Settings) -> None:
         "platform.hub_port": settings.platform.hub_port,
         "platform.proxy_api_port": settings.platform.proxy_api_port,
         "grading.port": settings.grading.port,
-        "trainers.port": settings.trainers.port,
         "book.port": settings.book.port,
     }
     if settings.identity.provider == "embedded":

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from . import identity
+from .errors import StartupError
 from .settings import PROJECT_ROOT, Settings, SettingsError, load
 from .spawners import accounts
 
@@ -27,7 +28,7 @@ def _release_courses(settings: Settings) -> None:
     from .courses.command import main as courses_main
 
     if courses_main(["release", "--config", settings.source]) != 0:
-        raise SettingsError("releasing the courses failed (see above); fix the course or use --skip-release")
+        raise StartupError("releasing the courses failed (see above); fix the course or use --skip-release")
 
 
 def _build_book(settings: Settings) -> None:
@@ -44,13 +45,13 @@ def _wait_for_hub(url: str, hub: subprocess.Popen, log: Path, timeout: float = 6
     while time.monotonic() < deadline:
         if hub.poll() is not None:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-            raise SettingsError(f"JupyterHub stopped at start-up (exit code {hub.returncode}):\n{tail}")
+            raise StartupError(f"JupyterHub stopped at start-up (exit code {hub.returncode}):\n{tail}")
         try:
             with urllib.request.urlopen(f"{url}/hub/health", timeout=2):
                 return
         except OSError:
             time.sleep(0.3)
-    raise SettingsError(f"JupyterHub did not answer at {url} within {timeout:.0f} s; see {log}")
+    raise StartupError(f"JupyterHub did not answer at {url} within {timeout:.0f} s; see {log}")
 
 
 def _stop(proc: subprocess.Popen | None, timeout: float = 10) -> None:
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         hub.wait()
         print(f"JupyterHub stopped (exit code {hub.returncode}); see {hub_log}", file=sys.stderr)
         return hub.returncode or 1
-    except SettingsError as err:
+    except (SettingsError, StartupError) as err:
         print(f"autoformation up: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

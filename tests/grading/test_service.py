@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from autoformation import progress
 from autoformation.catalogue import load_catalogue
+from autoformation.grading import progress
 from autoformation.grading.gradebook import gradebook_url
 from autoformation.grading.store import DONE, GRADING, Store
 from autoformation.settings import load

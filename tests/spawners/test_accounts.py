@@ -145,11 +145,10 @@ def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
 
 
 def test_services_run_with_the_privilege_they_need(platform):
-    """The proxy and the book service as the unprivileged `autoformation` account; the grading service as
-    root (each sandbox gets its own uid and cgroup), as the hub (accounts) and, for now, the trainers'
-    service (it writes the gradebooks beside the grading service)."""
+    """The proxy and the book service as the unprivileged `autoformation` account; the grading service
+    (trainers' pages included) as root (each sandbox gets its own uid and cgroup), as the hub (accounts)."""
     port = str(platform.url.rsplit(":", 1)[1])
-    markers = {"trainers": "autoformation.trainers.service", "book": "autoformation.book serve",
+    markers = {"book": "autoformation.book serve",
                "grading": "autoformation.grading.service", "proxy": "configurable-http-proxy"}
     found = {}
     for proc in psutil.process_iter(["cmdline", "uids", "environ"]):
@@ -160,7 +159,7 @@ def test_services_run_with_the_privilege_they_need(platform):
             if ours and marker in cmdline and "setpriv" not in cmdline:
                 found[name] = proc.info["uids"].real
     service_uid = pwd.getpwnam(accounts.PLATFORM_USER).pw_uid
-    assert found == {"trainers": 0, "book": service_uid, "proxy": service_uid, "grading": 0}
+    assert found == {"book": service_uid, "proxy": service_uid, "grading": 0}
     assert service_uid != 0 and not set(os.getgrouplist(accounts.PLATFORM_USER, service_uid)) & {0}
 
 

@@ -13,7 +13,6 @@ Build layout, under the platform's data folder (`settings.data_dir / "book"`):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from .site import BookError, build_html, jobs, notebook_pages, write_sources
 
 BOOK_DIR = PROJECT_ROOT / "book"  # hand-written pages, _config.yml and _toc.yml
 # Until settings have a `book` section: where released material is published for nbgitpuller (GitHub URL).
-REPOSITORY_ENV = "AUTOFORMATION_BOOK_REPOSITORY"
 DEFAULT_CELL_TIMEOUT = 120  # seconds per cell
 QUICK_PARAMETERS = {"quick": True}  # given to notebooks that have a `parameters` cell, with --quick
 
@@ -51,11 +49,6 @@ def serve_dir(settings: Settings) -> Path:
     return build_dir(settings) / "_build" / "html"
 
 
-def _repository(settings: Settings) -> str:
-    section = getattr(settings, "book", None)  # once the lead adds a `book` settings section
-    return getattr(section, "repository", "") or os.environ.get(REPOSITORY_ENV, "")
-
-
 def build(settings: Settings, parameters: dict | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
           book_dir: Path = BOOK_DIR, report=print) -> BuildResult:
     courses = load_catalogue(settings.courses_dir)
@@ -63,7 +56,8 @@ def build(settings: Settings, parameters: dict | None = None, timeout: int = DEF
     root = build_dir(settings)
     executed_nbs, ran = execute_all(jobs(pages), root / "cache", root / "work", parameters or {}, timeout, report)
     report(f"writing the book's sources ({len(courses)} course(s), {len(pages)} notebook(s))")
-    write_sources(book_dir, root / "source", courses, executed_nbs, settings.platform.url(), _repository(settings))
+    write_sources(book_dir, root / "source", courses, executed_nbs, settings.platform.url(),
+                  settings.book.repository, settings.book.branch)
     report("building HTML with jupyter-book...")
     start = time.monotonic()
     html = build_html(root / "source", root, report)
@@ -90,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--timeout", type=int, default=DEFAULT_CELL_TIMEOUT, help="seconds per cell")
     s = sub.add_parser("serve", help="serve the built HTML (a JupyterHub service)")
     s.add_argument("--config", help="settings file")
-    s.add_argument("--port", type=int, help="port (default: from $JUPYTERHUB_SERVICE_URL or $AUTOFORMATION_BOOK_PORT)")
+    s.add_argument("--port", type=int, help="port (default: from $JUPYTERHUB_SERVICE_URL, else book.port)")
     args = parser.parse_args(argv)
     try:
         settings = settings_module.load(args.config)
@@ -100,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "serve":
         from .serve import serve
 
-        return serve(serve_dir(settings), args.port)
+        return serve(serve_dir(settings), args.port, settings.book.port)
     parameters = {**(QUICK_PARAMETERS if args.quick else {}), **dict(args.parameter)}
     start = time.monotonic()
     try:

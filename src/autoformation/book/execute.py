@@ -8,17 +8,18 @@ run again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError
 from papermill.exceptions import PapermillExecutionError
+
+from ..notebooks import grade_id, hash_tree
 
 KERNEL = "python3"
 CACHE_VERSION = "1"  # bump when what is stored changes
@@ -42,29 +43,25 @@ def has_parameters_cell(notebook: Path) -> bool:
 def cache_key(notebook: Path, parameters: dict) -> str:
     """Hash of the notebook, the files of its assignment folder (names and contents) and the parameters.
 
-    Sibling notebooks are left out: a notebook reads data, not the other notebooks of its assignment.
+    Sibling notebooks are left out: a notebook reads data, not the other notebooks of its assignment. So
+    are hidden files and folders, which the scratch copy leaves out too.
     """
-    digest = hashlib.sha256(f"v{CACHE_VERSION}\n{notebook.name}\n".encode())
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    folder = notebook.parent
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
-            continue
-        if path.suffix == ".ipynb" and path != notebook:
-            continue
-        digest.update(f"\n{rel.as_posix()}\n".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+
+    def skip(rel: PurePosixPath) -> bool:
+        hidden = any(part.startswith(".") for part in rel.parts)
+        return hidden or (rel.suffix == ".ipynb" and rel != PurePosixPath(notebook.name))
+
+    salt = json.dumps([CACHE_VERSION, notebook.name, parameters], sort_keys=True, default=str)
+    return hash_tree(notebook.parent, salt=salt, skip=skip)
 
 
 def _cell_label(nb, index: int | None) -> str:
     if index is None or not 0 <= index < len(nb.cells):
         return "cellule inconnue"
     cell = nb.cells[index]
-    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    name = grade_id(cell)
     first = next((line for line in cell.source.splitlines() if line.strip()), "")
-    return f"cell {index}" + (f" ({grade_id})" if grade_id else "") + (f": {first.strip()[:80]}" if first else "")
+    return f"cell {index}" + (f" ({name})" if name else "") + (f": {first.strip()[:80]}" if first else "")
 
 
 def _running_cell(output: Path) -> int | None:

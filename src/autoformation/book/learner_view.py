@@ -14,6 +14,7 @@ import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
 from ..courses.nbgrader_setup import CODE_STUB, TEXT_STUB
+from ..notebooks import BEGIN_SOLUTION, END_SOLUTION, is_solution
 
 HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 SHOW_SOLUTION = "Afficher la solution"
@@ -22,10 +23,6 @@ HIDE_SOLUTION = "Masquer la solution"
 
 class LearnerViewError(ValueError):
     """The notebook's nbgrader markup is inconsistent; the message names the notebook."""
-
-
-def _is_solution(cell) -> bool:
-    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
 def _clean_metadata(cell) -> None:
@@ -78,7 +75,7 @@ def learner_page(executed, name: str, launch_url: str, home_path: str):
     for solution_cell, learner_cell in zip(hidden_free.cells, learner.cells, strict=True):
         if "injected-parameters" in solution_cell.metadata.get("tags", []):
             continue  # papermill's cell: build machinery, not course content
-        if _is_solution(solution_cell) and solution_cell.cell_type == "code":
+        if is_solution(solution_cell) and solution_cell.cell_type == "code":
             stub = copy.deepcopy(learner_cell)
             stub.outputs, stub.execution_count = [], None
             _clean_metadata(stub)
@@ -88,7 +85,7 @@ def learner_page(executed, name: str, launch_url: str, home_path: str):
             answer.metadata["tags"] = sorted(set(answer.metadata.get("tags", [])) | {"hide-input"})
             answer.metadata["mystnb"] = {"code_prompt_show": SHOW_SOLUTION, "code_prompt_hide": HIDE_SOLUTION}
             cells += [stub, answer]
-        elif _is_solution(solution_cell) and solution_cell.cell_type == "markdown":
+        elif is_solution(solution_cell) and solution_cell.cell_type == "markdown":
             stub = copy.deepcopy(learner_cell)
             _clean_metadata(stub)
             _new_id(stub)
@@ -113,5 +110,4 @@ def learner_page(executed, name: str, launch_url: str, home_path: str):
 
 
 def _strip_solution_markers(text: str) -> str:
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in text.splitlines() if line.strip() not in markers)
+    return "\n".join(line for line in text.splitlines() if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))

@@ -40,20 +40,20 @@ def make_app(html_dir: Path, prefix: str) -> web.Application:
     return web.Application(routes)
 
 
-def listen_address(port: int | None) -> tuple[str, int]:
-    """Port: the argument, else the hub's JUPYTERHUB_SERVICE_URL, else $AUTOFORMATION_BOOK_PORT."""
+def listen_address(port: int | None, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """Port: the argument, else the hub's JUPYTERHUB_SERVICE_URL, else the settings' `book.port`."""
     service_url = os.environ.get("JUPYTERHUB_SERVICE_URL", "")
     parsed = urlparse(service_url) if service_url else None
     # Loopback on one machine; every interface when the proxy is in another pod (Kubernetes).
     host = "127.0.0.1" if not parsed or parsed.hostname in ("127.0.0.1", "localhost") else "0.0.0.0"
     if port is None:
-        port = (parsed.port if parsed else None) or int(os.environ.get("AUTOFORMATION_BOOK_PORT", DEFAULT_PORT))
+        port = (parsed.port if parsed else None) or default_port
     return host, port
 
 
-def serve(html_dir: Path, port: int | None = None) -> int:
+def serve(html_dir: Path, port: int | None = None, default_port: int = DEFAULT_PORT) -> int:
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/book/")
-    host, port = listen_address(port)
+    host, port = listen_address(port, default_port)
 
     async def run():
         make_app(html_dir, prefix).listen(port, host)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-MARKERS = (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+from ..notebooks import BEGIN_SOLUTION, END_SOLUTION, MARKERS, grade_id, nbgrader_meta
 
 
 def _source(cell: dict) -> str:
@@ -14,8 +14,8 @@ def _source(cell: dict) -> str:
 
 
 def cell_name(cell: dict, index: int) -> str:
-    grade_id = (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id")
-    return f"cell '{grade_id}'" if grade_id else f"cell #{index}"
+    name = grade_id(cell)
+    return f"cell '{name}'" if name else f"cell #{index}"
 
 
 def _balance(text: str, begin: str, end: str) -> str | None:
@@ -45,28 +45,28 @@ def lint_notebook(path: Path, where: str) -> list[str]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        meta = nbgrader_meta(cell)
         text = _source(cell)
         here = f"{where}, {cell_name(cell, index)}"
         for begin, end in MARKERS:
             problem = _balance(text, begin, end)
             if problem:
                 problems.append(f"{here}: unbalanced markers: {problem}")
-        if meta.get("solution") and "### BEGIN SOLUTION" not in text:
-            problems.append(f"{here}: solution cell without '### BEGIN SOLUTION' / '### END SOLUTION' markers")
-        if not meta.get("solution") and "### BEGIN SOLUTION" in text:
-            problems.append(f"{here}: '### BEGIN SOLUTION' in a cell not marked as a solution (nbgrader keeps it)")
+        if meta.get("solution") and BEGIN_SOLUTION not in text:
+            problems.append(f"{here}: solution cell without '{BEGIN_SOLUTION}' / '{END_SOLUTION}' markers")
+        if not meta.get("solution") and BEGIN_SOLUTION in text:
+            problems.append(f"{here}: '{BEGIN_SOLUTION}' in a cell not marked as a solution (nbgrader keeps it)")
         if "BEGIN HIDDEN TESTS" in text and not meta.get("grade"):
             problems.append(f"{here}: hidden-test markers in a cell that is not a graded test cell")
         if meta.get("grade"):
             points = meta.get("points")
             if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
                 problems.append(f"{here}: graded cell without points (set nbgrader points > 0)")
-        grade_id = meta.get("grade_id")
-        if meta and grade_id:
-            if grade_id in seen:
-                problems.append(f"{here}: duplicate grade id '{grade_id}' (also cell #{seen[grade_id]})")
-            seen.setdefault(grade_id, index)
+        name = grade_id(cell)
+        if name:
+            if name in seen:
+                problems.append(f"{here}: duplicate grade id '{name}' (also cell #{seen[name]})")
+            seen.setdefault(name, index)
         elif meta.get("grade") or meta.get("solution") or meta.get("locked"):
             problems.append(f"{here}: nbgrader cell without a grade_id")
     return problems

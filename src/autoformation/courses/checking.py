@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from .authoring import MARKERS, cell_name, lint_notebook
+from ..notebooks import MARKERS, grade_id, hash_tree, is_autograder_test, nbgrader_meta
+from .authoring import cell_name, lint_notebook
 from .nbgrader_setup import CELL_TIMEOUT, nbgrader_config, tools_on_path
 
 CHECKER_VERSION = "2"  # bump when the checks change: invalidates the cache
@@ -42,13 +42,7 @@ class NotebookResult:
 
 def content_hash(job: NotebookJob) -> str:
     """Notebook + every file of its assignment folder + the checker's configuration."""
-    digest = hashlib.sha256(f"{CHECKER_VERSION}|{job.cell_timeout}|{job.notebook.name}".encode())
-    folder = job.notebook.parent
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return hash_tree(job.notebook.parent, salt=f"{CHECKER_VERSION}|{job.cell_timeout}|{job.notebook.name}")
 
 
 def _text(cell) -> str:
@@ -119,14 +113,13 @@ def _check_release(job: NotebookJob, source, release) -> list[str]:
         if "BEGIN SOLUTION" in _text(cell):
             problems.append(f"{here}: solution marker left in the learner version")
     for index, cell in enumerate(source.cells):
-        meta = cell.metadata.get("nbgrader") or {}
+        meta = nbgrader_meta(cell)
         if not (meta.get("grade") or meta.get("locked") or meta.get("solution")):
             continue
-        grade_id = meta.get("grade_id")
-        matches = [c for c in release.cells if (c.metadata.get("nbgrader") or {}).get("grade_id") == grade_id]
+        matches = [c for c in release.cells if grade_id(c) == grade_id(cell)]
         if not matches:
             problems.append(f"{job.where}, {cell_name(cell, index)}: missing from the learner version")
-        elif "checksum" not in matches[0].metadata["nbgrader"] and (meta.get("grade") or meta.get("locked")):
+        elif "checksum" not in nbgrader_meta(matches[0]) and (meta.get("grade") or meta.get("locked")):
             problems.append(f"{job.where}, {cell_name(cell, index)}: no nbgrader checksum in the learner version")
     return problems
 
@@ -147,27 +140,23 @@ def _autograde(api, gradebook_url: str, job: NotebookJob, student: str, folder: 
 
 def platform_scores(learner_nb, source_path: Path, cell_timeout: int, sandbox=None) -> dict[str, float]:
     """Per test cell, what the platform's own grader (sandboxed runner) gives this notebook."""
-    from nbgrader.utils import is_grade, is_solution
-
     from ..grading import executor
     from ..grading.autograde import runner_cells, trainer_imports
 
     source_nb = nbformat.read(source_path, as_version=4)
-    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source_nb.cells if is_grade(c) and not is_solution(c)}
+    tests = {grade_id(c): c for c in source_nb.cells if is_autograder_test(c) and grade_id(c)}
     nb = nbformat.reads(nbformat.writes(learner_nb), as_version=4)
     for cell in nb.cells:
-        grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
-        if grade_id in tests:
-            cell.source = tests[grade_id].source  # hidden tests back, as nbgrader's OverwriteCells does
+        if grade_id(cell) in tests:
+            cell.source = tests[grade_id(cell)].source  # hidden tests back, as nbgrader's OverwriteCells does
     limits = executor.Limits(cell_timeout, 20 * cell_timeout, 4096, 20 * cell_timeout, 256)
     reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits, sandbox=sandbox)
     if reply.get("outcome") != "done":
         raise RuntimeError(f"the platform's grader stopped: {reply.get('outcome')} at cell {reply.get('cell')} "
                            f"{reply.get('error', '')}".strip())
     results = reply.get("tests") or {}
-    return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"].get("points", 0))
-            if (results.get(str(i)) or {}).get("passed") else 0.0
-            for i, cell in enumerate(nb.cells) if is_grade(cell) and not is_solution(cell)}
+    return {grade_id(cell): float(nbgrader_meta(cell).get("points", 0)) if (results.get(str(i)) or {}).get("passed")
+            else 0.0 for i, cell in enumerate(nb.cells) if is_autograder_test(cell)}
 
 
 def _compare_with_platform(job: NotebookJob, label: str, nbgrader_scores: dict, learner_nb) -> list[str]:

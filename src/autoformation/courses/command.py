@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .. import settings as settings_module
 from ..catalogue import CourseError, load_catalogue
+from ..notebooks import exercises
 from .checking import CheckCache, NotebookJob, NotebookResult, check_notebook, content_hash
 
 
@@ -41,21 +42,14 @@ def _select(courses, wanted):
 
 
 def _counts(notebook) -> tuple[int, int, float]:
-    auto = manual = 0
-    points = 0.0
+    """(auto-graded exercises, manually graded ones, points) of one notebook; zeros when unreadable."""
     try:
-        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
     except ValueError:
         return 0, 0, 0.0
-    for cell in cells:
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if meta.get("grade"):
-            points += float(meta.get("points") or 0)
-            if cell.get("cell_type") == "code":
-                auto += 1
-            else:
-                manual += 1
-    return auto, manual, points
+    found = exercises(nb)
+    manual = sum(ex.manual for ex in found)
+    return len(found) - manual, manual, sum(ex.points for ex in found)
 
 
 def _list(courses) -> int:

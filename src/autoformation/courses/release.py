@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..catalogue import Course
+from ..notebooks import hash_tree
 from .checking import CHECKER_VERSION
 from .nbgrader_setup import nbgrader_config, tools_on_path
 
@@ -18,13 +19,9 @@ def _sha256(path: Path) -> str:
 
 
 def source_hash(course: Course, version: str) -> str:
-    digest = hashlib.sha256(f"{CHECKER_VERSION}|{version}".encode())
-    for assignment in course.assignments:
-        for path in sorted(p for p in assignment.source_dir.rglob("*") if p.is_file()):
-            if ".ipynb_checkpoints" not in path.parts:
-                digest.update(f"{assignment.id}/{path.relative_to(assignment.source_dir)}".encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """Every assignment's source folder (in the course's order), the checker's and the release's version."""
+    trees = [[assignment.id, hash_tree(assignment.source_dir)] for assignment in course.assignments]
+    return hashlib.sha256(json.dumps([CHECKER_VERSION, version, trees]).encode()).hexdigest()
 
 
 def release_course(course: Course, release_dir: Path, version: str, force: bool = False) -> bool:

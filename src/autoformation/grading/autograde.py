@@ -10,10 +10,8 @@ from pathlib import Path
 import nbformat
 
 from ..catalogue import Course
+from ..notebooks import MAX_NOTEBOOK_BYTES, is_autograder_test  # the service imports the cap from here too
 from .executor import Limits
-
-# One cap for the whole platform: the service refuses bigger bodies before reading them.
-MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
@@ -79,13 +77,11 @@ def sanitise(nb, resources):
 
 def runner_cells(nb) -> list[dict]:
     """What the runner does with each cell: test cells in its own interpreter, the others in the kernel."""
-    from nbgrader.utils import is_grade, is_solution
-
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             cells.append({"kind": "skip", "source": ""})
-        elif is_grade(cell) and not is_solution(cell):
+        elif is_autograder_test(cell):
             cells.append({"kind": "test", "source": cell.source})
         else:
             cells.append({"kind": "code", "source": cell.source})
@@ -128,8 +124,7 @@ def apply_reply(nb, submitted: dict, reply: dict) -> tuple[int | None, bool]:
         if cell.cell_type != "code":
             continue
         result = tests.get(str(index))
-        if result is None and cell.metadata.get("nbgrader", {}).get("grade") and not \
-                cell.metadata.get("nbgrader", {}).get("solution"):
+        if result is None and is_autograder_test(cell):
             reason = "TimeoutError" if index == stop and reply.get("outcome") == "timeout" else "NotRun"
             text = ("Le temps limite a été dépassé." if reason == "TimeoutError"
                     else "Cette cellule n'a pas été exécutée.")

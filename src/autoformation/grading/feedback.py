@@ -9,8 +9,12 @@ import threading
 
 from nbformat.v4 import new_markdown_cell
 
+from .. import notebooks
+from .store import Submission
+
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+HIDDEN_BLOCK = re.compile(f"{re.escape(notebooks.BEGIN_HIDDEN_TESTS)}(.*?){re.escape(notebooks.END_HIDDEN_TESTS)}",
+                          re.S)
 
 
 def hidden_lines(url: str, course_id: str, assignment_id: str, notebook: str) -> set[str]:
@@ -36,7 +40,7 @@ def leaks(text: str, secrets: set[str]) -> set[str]:
 def explain_failures(nb, secrets: set[str]) -> None:
     """Failed test cells show their visible assertion message, or a generic French message."""
     for cell in nb.cells:
-        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+        if cell.cell_type != "code" or not notebooks.is_grade(cell):
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") != "error":
@@ -108,3 +112,27 @@ def feedback_html(nb, resources, course, assignment_id: str, notebook: str, stud
         return (f"<html><body><h1>Correction</h1><p>Note : {info.get('score', 0):g} / "
                 f"{info.get('max_score', 0):g}</p></body></html>")
     return page
+
+
+# Learner outputs are untrusted HTML: no scripts, no requests, an origin of its own.
+FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:"
+
+
+def with_trainer_grades(sub: Submission) -> str:
+    """The feedback HTML, with the trainers' grades and comments on free-text answers on top."""
+    manual = [e for e in sub.exercises if e.manual]
+    if not manual:
+        return sub.feedback_html
+    items = "".join(
+        f"<li><strong>{html.escape(e.grade_id)}</strong> : {e.points:g} / {e.max_points:g}"
+        + (f"<br><em>{html.escape(e.comment)}</em>" if e.comment else "") + "</li>"
+        for e in manual
+    )
+    section = (
+        '<section id="trainer-grades" lang="fr" style="border:2px solid #000091;border-radius:6px;'
+        'padding:10px 16px;margin:12px;font-family:sans-serif"><h2>Correction du formateur</h2>'
+        f"<ul>{items}</ul><p>Score total : {sub.score:g} / {sub.max_score:g}</p></section>"
+    )
+    body = re.search(r"<body[^>]*>", sub.feedback_html)
+    at = body.end() if body else 0
+    return sub.feedback_html[:at] + section + sub.feedback_html[at:]

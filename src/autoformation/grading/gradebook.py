@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import tempfile
@@ -12,6 +11,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from ..catalogue import Course
+from ..notebooks import hash_tree
 
 HASH_TABLE = "autoformation_source_hash"
 
@@ -30,14 +30,8 @@ def gradebook_url(settings, course_id: str) -> str:
 
 
 def source_hash(course: Course) -> dict[str, str]:
-    hashes = {}
-    for assignment in course.assignments:
-        digest = hashlib.sha256()
-        for path in sorted(p for p in assignment.source_dir.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(assignment.source_dir)).encode() + b"\0")
-            digest.update(path.read_bytes())
-        hashes[assignment.id] = digest.hexdigest()
-    return hashes
+    """Per assignment, the hash of its source folder: the gradebook is regenerated when it changes."""
+    return {assignment.id: hash_tree(assignment.source_dir) for assignment in course.assignments}
 
 
 def _engine(url: str, course_id: str) -> sa.Engine:

@@ -2,7 +2,9 @@
 
 Learners submit notebooks (from JupyterLab, their "Ma progression" page or `autoformation submit`),
 a bounded pool of workers grades them in the sandbox from the persistent queue, and learners read
-their feedback and progress. Everyone reads and submits as themselves only.
+their feedback and progress. Everyone reads and submits as themselves only. Trainers grade free-text
+answers and follow their cohorts on its trainers' pages (`trainers.py`). It is the only writer of the
+grading data: submissions, results, trainers' grades and nbgrader's gradebooks.
 
 Run by the hub as a managed service: `python -m autoformation.grading.service`.
 """
@@ -10,11 +12,9 @@ Run by the hub as a managed service: `python -m autoformation.grading.service`.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import logging
 import os
-import re
 import secrets
 import threading
 from urllib.parse import quote
@@ -23,40 +23,22 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from tornado import web
 from tornado.httpserver import HTTPServer
 
-from .. import charts, progress
+from .. import charts
 from ..catalogue import Course, load_catalogue
 from ..courses.nbgrader_setup import tools_on_path
+from ..names import HUB_SCOPE
 from ..settings import Settings, load
 from ..web import ServicePage, bind_host
+from . import progress, trainers
 from .autograde import MAX_NOTEBOOK_BYTES
 from .executor import clean_leftover_groups
+from .feedback import FEEDBACK_CSP, with_trainer_grades
 from .store import DONE, NewResult, Store, Submission
 
 log = logging.getLogger("autoformation.grading")
 MAX_PENDING_PER_LEARNER = 2
 # A notebook of MAX_NOTEBOOK_BYTES in a JSON body: refused by the HTTP server beyond, before it is read.
 MAX_BODY_BYTES = 6 * 1024 * 1024
-FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:"
-
-
-def with_trainer_grades(sub: Submission) -> str:
-    """The feedback HTML, with the trainers' grades and comments on free-text answers on top."""
-    manual = [e for e in sub.exercises if e.manual]
-    if not manual:
-        return sub.feedback_html
-    items = "".join(
-        f"<li><strong>{html.escape(e.grade_id)}</strong> : {e.points:g} / {e.max_points:g}"
-        + (f"<br><em>{html.escape(e.comment)}</em>" if e.comment else "") + "</li>"
-        for e in manual
-    )
-    section = (
-        '<section id="trainer-grades" lang="fr" style="border:2px solid #000091;border-radius:6px;'
-        'padding:10px 16px;margin:12px;font-family:sans-serif"><h2>Correction du formateur</h2>'
-        f"<ul>{items}</ul><p>Score total : {sub.score:g} / {sub.max_score:g}</p></section>"
-    )
-    body = re.search(r"<body[^>]*>", sub.feedback_html)
-    at = body.end() if body else 0
-    return sub.feedback_html[:at] + section + sub.feedback_html[at:]
 
 
 def sandbox_for(settings: Settings, course: Course):
@@ -84,6 +66,28 @@ class Grader:
         # nbgrader keeps one submission per learner and assignment: never grade two of them at once.
         self.learner_locks: dict[tuple[str, str, str], threading.Lock] = {}
 
+    def learner_lock(self, sub: Submission) -> threading.Lock:
+        with self.gradebook_lock:
+            return self.learner_locks.setdefault((sub.course, sub.assignment, sub.user), threading.Lock())
+
+    def grade_manually(self, sub: Submission, grade_id: str, points: float, max_points: float, comment: str) -> None:
+        """A trainer's grade on a free-text answer: in the store (what the learner sees) and in nbgrader's
+        gradebook (the record of every grade), never while the same learner's assignment is being graded."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        from .gradebook import gradebook_url
+
+        with self.learner_lock(sub):
+            self.store.grade_manually(sub.id, grade_id, points, max_points, comment)
+            notebook = sub.notebook.removesuffix(".ipynb")
+            with Gradebook(gradebook_url(self.settings, sub.course), course_id=sub.course) as gb:
+                try:
+                    gb.find_grade(grade_id, notebook, sub.assignment, sub.user).manual_score = points
+                    gb.find_comment(grade_id, notebook, sub.assignment, sub.user).manual_comment = comment
+                    gb.db.commit()
+                except MissingEntry:
+                    log.warning("no gradebook entry for %s of submission %s", grade_id, sub.id)
+
     def grade(self, sub: Submission) -> NewResult:
         from .autograde import Limits, grade_submission
         from .gradebook import gradebook_url, prepare_gradebook
@@ -92,9 +96,7 @@ class Grader:
         url = gradebook_url(self.settings, course.id)
         with self.gradebook_lock:
             prepare_gradebook(course, url)
-        with self.gradebook_lock:
-            lock = self.learner_locks.setdefault((sub.course, sub.assignment, sub.user), threading.Lock())
-        with lock:
+        with self.learner_lock(sub):
             result = grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
                 sandbox_for(self.settings, course),
@@ -148,8 +150,12 @@ class BaseHandler(ServicePage):
         return self.service
 
     def check_self(self, name: str) -> None:
-        if self.current_user["name"] != name:
+        if self.current_user["name"] != name or self.current_user.get("kind", "user") != "user":
             raise web.HTTPError(403, "Vous ne pouvez consulter que votre propre travail.")
+
+    def is_hub(self) -> bool:
+        """The hub's own calls (catalogue, spawn hook): a service token holding the hub's scope."""
+        return self.current_user.get("kind") == "service" and HUB_SCOPE in self.current_user.get("scopes", [])
 
     def submission_or_404(self, sub_id: str) -> Submission:
         sub = self.app.store.get(int(sub_id))
@@ -169,9 +175,7 @@ class BaseHandler(ServicePage):
         if len(pending) >= MAX_PENDING_PER_LEARNER:
             raise web.HTTPError(429, f"Vous avez déjà {len(pending)} notebooks en cours de correction : attendez "
                                 "leur résultat avant d'en soumettre un autre.")
-        sub_id = self.app.store.submit(
-            self.current_user["name"], course_id, assignment_id, notebook, content, self.app.settings.courses.version
-        )
+        sub_id = self.app.store.submit(self.current_user["name"], course_id, assignment_id, notebook, content)
         self.app.grader.wakeup.set()
         return sub_id
 
@@ -185,7 +189,7 @@ class ProgressPage(BaseHandler):
             [(cp.course.title, cp.percent, cp.status) for cp in courses], "Exercices réussis par cours"
         )
         pending = [s for s in self.app.store.submissions(user=name) if s.status != DONE]
-        self.render_page("progression.html", courses=courses, chart=chart, labels=progress.LABELS, pending=pending)
+        self.render_page("progress.html", courses=courses, chart=chart, labels=progress.LABELS, pending=pending)
 
 
 class StartCourse(BaseHandler):
@@ -270,13 +274,14 @@ class ProgressAPI(BaseHandler):
     @web.authenticated
     def get(self, name: str | None = None):
         name = name or self.current_user["name"]
-        self.check_self(name)
+        if not self.is_hub():
+            self.check_self(name)
         courses = progress.learner_progress(self.app.store, list(self.app.courses.values()), name)
         self.finish({
             "user": name,
             "courses": [
                 {
-                    "course": cp.course.id, "status": cp.status, "percent": cp.percent,
+                    "course": cp.course.id, "status": cp.status, "percent": cp.percent, "label": cp.label,
                     "notebooks": [
                         {
                             "path": nb.path, "status": nb.status, "score": nb.score, "max_score": nb.max_score,
@@ -294,6 +299,23 @@ class ProgressAPI(BaseHandler):
         })
 
 
+class MaterialAPI(BaseHandler):
+    """The hub tells which release of each course a learner's environment got at its start."""
+
+    @web.authenticated
+    def post(self, name: str):
+        if not self.is_hub():
+            raise web.HTTPError(403, "Réservé au hub.")
+        try:
+            versions = json.loads(self.request.body)["versions"]
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in versions.items()):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise web.HTTPError(400, "Attendu : JSON {versions: {cours: version}}.") from None
+        self.app.store.record_material(name, versions)
+        self.finish({"user": name, "versions": versions})
+
+
 class GradingService:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -308,15 +330,17 @@ class GradingService:
     def app(self) -> web.Application:
         p = self.prefix
         routes = [
-            (p, web.RedirectHandler, {"url": p + "progression"}),
-            (p + "progression", ProgressPage),
-            (p + r"cours/([\w-]+)", StartCourse),
+            (p, web.RedirectHandler, {"url": p + "progress"}),
+            (p + "progress", ProgressPage),
+            (p + r"courses/([\w-]+)", StartCourse),
             (p + r"feedback/(\d+)", Feedback),
-            (p + r"soumissions/(\d+)", SubmissionPage),
+            (p + r"submissions/(\d+)", SubmissionPage),
             (p + "api/submissions", SubmissionsAPI),
             (p + r"api/submissions/(\d+)", SubmissionAPI),
             (p + "api/progress", ProgressAPI),
             (p + r"api/progress/([^/]+)", ProgressAPI),
+            (p + r"api/material/([^/]+)", MaterialAPI),
+            *trainers.routes(p),
             (p + "oauth_callback", HubOAuthCallbackHandler),
         ]
         return web.Application(

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    JSON,
     DateTime,
     Float,
     ForeignKey,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship, selectinload, sessionmaker
 
 QUEUED, GRADING, DONE = "queued", "grading", "done"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def now() -> datetime:
@@ -48,7 +48,6 @@ class Submission(Base):
     assignment: Mapped[str] = mapped_column(String(128))
     notebook: Mapped[str] = mapped_column(String(255))  # file name, e.g. "modeles.ipynb"
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    release_version: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims, including interrupted ones
@@ -75,7 +74,6 @@ class ExerciseResult(Base):
     max_points: Mapped[float] = mapped_column(Float)
     manual: Mapped[bool] = mapped_column(default=False)  # graded by a trainer
     comment: Mapped[str] = mapped_column(Text, default="")
-    extra: Mapped[dict] = mapped_column(JSON, default=dict)
     submission: Mapped[Submission] = relationship(back_populates="exercises")
 
 
@@ -101,6 +99,23 @@ class NewResult:
     retryable: bool = False  # a timeout that may come from load: tried once more before it counts
 
 
+def migrate(engine) -> None:
+    """Bring the database to the schema of this code (`migrations/`, Alembic). Databases made before
+    migrations existed (by `create_all`) hold the first revision's schema: they are stamped with it."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if "af_submission" in tables and "af_alembic_version" not in tables:
+            command.stamp(config, "0001")
+        command.upgrade(config, "head")
+
+
 class Store:
     def __init__(self, url: str):
         connect_args = {}
@@ -108,19 +123,16 @@ class Store:
             connect_args = {"timeout": 30}
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-        Base.metadata.create_all(self.engine)
+        migrate(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
         # One claim at a time in this process: two workers reading "nothing of alice's is being graded"
         # together would both take one of hers (the service is the queue's only consumer).
         self.claim_lock = threading.Lock()
 
     # --- queue -------------------------------------------------------------------------------
-    def submit(self, user: str, course: str, assignment: str, notebook: str, content: bytes, version: str = "") -> int:
+    def submit(self, user: str, course: str, assignment: str, notebook: str, content: bytes) -> int:
         with self.session.begin() as db:
-            sub = Submission(
-                user=user, course=course, assignment=assignment, notebook=notebook,
-                content=content, release_version=version,
-            )
+            sub = Submission(user=user, course=course, assignment=assignment, notebook=notebook, content=content)
             db.add(sub)
             db.flush()
             return sub.id

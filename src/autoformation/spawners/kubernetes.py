@@ -16,6 +16,7 @@ from __future__ import annotations
 from jupyterhub.traitlets import ByteSpecification
 
 from ..catalogue import Course
+from ..names import GRADING_SERVICE, GRADING_URL_ENV
 from ..settings import Settings, SettingsError
 
 HOME = "/home/jovyan"  # the learner's home in the Jupyter images
@@ -24,7 +25,6 @@ HOME_VOLUME = "home"
 PVC_NAME_TEMPLATE = "claim-{user_server}"  # one claim per learner (and per named server)
 MATERIAL_COMMAND = ["python", "-m", "autoformation.material", RELEASE_DIR, HOME]
 COURSE_ENV = "AUTOFORMATION_COURSE"
-GRADING_ENV = "AUTOFORMATION_GRADING_URL"
 # Learner pods reach hub services through the chart's proxy Service (z2jh names it proxy-public):
 # the hub pod's loopback, which the local backend uses, is not theirs.
 PROXY_URL = "http://proxy-public"
@@ -68,9 +68,7 @@ def material_container(image: str, settings: Settings) -> dict:
 
 
 def grading_url() -> str:
-    from ..hub import GRADING  # imported here: the hub module imports the spawners
-
-    return f"{PROXY_URL}/services/{GRADING}/"
+    return f"{PROXY_URL}/services/{GRADING_SERVICE}/"
 
 
 def course_profile(course: Course, settings: Settings, default: bool = False) -> dict:
@@ -83,7 +81,7 @@ def course_profile(course: Course, settings: Settings, default: bool = False) ->
         "kubespawner_override": {
             "image": image,
             # A dict override is merged into the configured environment by KubeSpawner.
-            "environment": {COURSE_ENV: course.id, GRADING_ENV: grading_url()},
+            "environment": {COURSE_ENV: course.id, GRADING_URL_ENV: grading_url()},
             "init_containers": [material_container(image, settings)],
         },
     }

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot, sign_in, start_platform
+from ..conftest import screenshot, sign_in, start_platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,8 +63,8 @@ def submit_and_wait(page, platform) -> dict:
 def learner_page(browser, platform, name):
     """A learner signed in to the grading service (its OAuth cookie set, as after any visit)."""
     page = browser.new_context().new_page()
-    sign_in(page, platform, name, next_url="/services/grading/progression")
-    page.wait_for_url(re.compile(r"/services/grading/progression"))
+    sign_in(page, platform, name, next_url="/services/grading/progress")
+    page.wait_for_url(re.compile(r"/services/grading/progress"))
     return page
 
 
@@ -103,8 +103,8 @@ def test_trainer_follows_grades_and_exports(platform, page, browser):
     # claire follows promo-a: alice's submission, with the score the grading service stored; no bruno.
     sign_in(page, platform, "claire", next_url="/hub/home")
     page.get_by_role("link", name="Espace formateur").click()
-    page.wait_for_url(re.compile(r"/services/formateur/"))
-    page.goto(f"{platform.url}/services/formateur/cours/ml")
+    page.wait_for_url(re.compile(r"/services/grading/trainers/"))
+    page.goto(f"{platform.url}/services/grading/trainers/courses/ml")
     row = page.locator(f"#learners tr[data-learner=alice][data-notebook='{ASSIGNMENT}/{NOTEBOOK}']")
     expect(row.locator(".score")).to_have_text(f"{alice_sub['score']:g} / {alice_sub['max_score']:g}")
     assert page.locator("#learners tr[data-learner=bruno]").count() == 0
@@ -112,10 +112,11 @@ def test_trainer_follows_grades_and_exports(platform, page, browser):
     screenshot(page, "trainer-course-ml")
 
     # The CSV holds no bruno either, even when asking for his cohort.
-    assert all(r["learner"] != "bruno" for r in csv_rows(page, f"{platform.url}/services/formateur/cours/ml.csv"))
-    assert csv_rows(page, f"{platform.url}/services/formateur/cours/ml.csv?cohorte=promo-b") == []
-    assert page.request.get(f"{platform.url}/services/formateur/correction/{bruno_sub['id']}").status == 404
-    assert page.request.get(f"{platform.url}/services/formateur/feedback/{bruno_sub['id']}").status == 404
+    csv_url = f"{platform.url}/services/grading/trainers/courses/ml.csv"
+    assert all(r["learner"] != "bruno" for r in csv_rows(page, csv_url))
+    assert csv_rows(page, f"{platform.url}/services/grading/trainers/courses/ml.csv?cohort=promo-b") == []
+    assert page.request.get(f"{platform.url}/services/grading/trainers/grading/{bruno_sub['id']}").status == 404
+    assert page.request.get(f"{platform.url}/services/grading/trainers/feedback/{bruno_sub['id']}").status == 404
 
     # claire grades alice's free-text answer.
     row.get_by_role("link", name="Noter les réponses rédigées").click()
@@ -145,15 +146,15 @@ def test_trainer_follows_grades_and_exports(platform, page, browser):
     assert gradebook[("alice", f"{ASSIGNMENT}/{NOTEBOOK}")] == pytest.approx(alice_sub["score"] + 1.5)
     claire_rows = {
         (r["learner"], f"{r['assignment']}/{r['notebook']}"): float(r["score"])
-        for r in csv_rows(page, f"{platform.url}/services/formateur/cours/ml.csv") if r["score"]
+        for r in csv_rows(page, f"{platform.url}/services/grading/trainers/courses/ml.csv") if r["score"]
     }
     assert claire_rows == {k: v for k, v in gradebook.items() if k[0] == "alice"}
     diane = browser.new_context().new_page()
-    sign_in(diane, platform, "diane", next_url="/services/formateur/")
-    diane.wait_for_url(re.compile(r"/services/formateur/"))
+    sign_in(diane, platform, "diane", next_url="/services/grading/trainers/")
+    diane.wait_for_url(re.compile(r"/services/grading/trainers/"))
     diane_rows = {
         (r["learner"], f"{r['assignment']}/{r['notebook']}"): float(r["score"])
-        for r in csv_rows(diane, f"{platform.url}/services/formateur/cours/ml.csv") if r["score"]
+        for r in csv_rows(diane, f"{platform.url}/services/grading/trainers/courses/ml.csv") if r["score"]
     }
     assert diane_rows == gradebook
     assert ("bruno", f"{ASSIGNMENT}/{NOTEBOOK}") in diane_rows
@@ -208,8 +209,8 @@ def test_a_new_release_reaches_the_dashboard_without_overwriting_work(platform, 
 
     start_server(alice, platform, "alice")
     assert "Mes notes à moi." in mine.read_text()  # her edited notebook was kept
-    sign_in(page, platform, "claire", next_url="/services/formateur/cours/ml")
-    page.wait_for_url(re.compile(r"/services/formateur/cours/ml"))
+    sign_in(page, platform, "claire", next_url="/services/grading/trainers/courses/ml")
+    page.wait_for_url(re.compile(r"/services/grading/trainers/courses/ml"))
     row = page.locator(f"#learners tr[data-learner=alice][data-notebook='{ASSIGNMENT}/{NOTEBOOK}']")
     expect(row.locator("td").nth(5)).to_have_text("2099.1")
     screenshot(page, "trainer-course-new-version")

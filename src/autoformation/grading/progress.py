@@ -1,44 +1,20 @@
 """Where each learner stands: per course, assignment, notebook and exercise.
 
-Derived, never stored twice: the exercises come from the courses' source notebooks (their nbgrader
-grade cells), the results from the latest graded submission of each notebook.
+Derived, never stored twice: the exercises come from the courses' source notebooks (notebooks.exercises:
+their graded cells), the results from the latest graded submission of each notebook.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import nbformat
-
-from .catalogue import Course
-from .grading.store import DONE, Store, Submission
+from ..catalogue import Course
+from ..notebooks import notebook_exercises
+from .store import DONE, Store, Submission
 
 NOT_STARTED, IN_PROGRESS, PASSED, REJECTED = "not_started", "in_progress", "passed", "rejected"
 LABELS = {NOT_STARTED: "Pas commencé", IN_PROGRESS: "En cours", PASSED: "Réussi", REJECTED: "Soumission refusée"}
 
-
-@dataclass(frozen=True)
-class Exercise:
-    grade_id: str
-    points: float
-    manual: bool  # a free-text answer graded by a trainer
-
-
-@functools.lru_cache(maxsize=256)
-def _exercises(path: str, mtime: float) -> tuple[Exercise, ...]:
-    nb = nbformat.read(path, as_version=4)
-    found = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            found.append(Exercise(meta["grade_id"], float(meta.get("points", 0)), bool(meta.get("solution"))))
-    return tuple(found)
-
-
-def exercises(notebook: Path) -> tuple[Exercise, ...]:
-    return _exercises(str(notebook), notebook.stat().st_mtime)
 
 
 @dataclass
@@ -154,7 +130,7 @@ def course_progress(course: Course, submissions: list[Submission]) -> CourseProg
             sub = latest.get((assignment.id, path.name))
             results = {r.grade_id: r for r in sub.exercises} if sub else {}
             items = []
-            for ex in exercises(path):
+            for ex in notebook_exercises(path):
                 item = ExerciseProgress(ex.grade_id, ex.points, ex.manual)
                 result = results.get(ex.grade_id)
                 if result is not None and (not ex.manual or result.manual):

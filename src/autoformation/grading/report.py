@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..catalogue import Course
-from ..grading.store import DONE, Store, Submission
-from ..progress import exercises
+from ..notebooks import notebook_exercises
+from .store import DONE, Store, Submission
 
 
 @dataclass
@@ -71,7 +71,7 @@ def course_report(store: Store, course: Course, learners: list[Learner]) -> Cour
     rows, stats = [], []
     for assignment in course.assignments:
         for path in assignment.notebooks:
-            found = exercises(path)
+            found = notebook_exercises(path)
             nb = NotebookStats(
                 assignment.id, path.name, sum(e.points for e in found), manual=[e.grade_id for e in found if e.manual]
             )

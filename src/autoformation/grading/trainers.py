@@ -1,34 +1,32 @@
-"""The trainers' service (/services/formateur/): dashboards, CSV export and manual grading.
+"""The trainers' pages of the grading service (/services/grading/trainers/): dashboards, CSV export,
+manual grading.
 
-Only trainers and admins reach it: the hub grants `access:services!service=formateur` to the
-trainer and admin groups alone (RBAC), so the hub's OAuth refuses everybody else with a 403.
-A trainer sees the cohorts the settings name for them; an admin sees every learner.
-
-Run by the hub as a managed service: `python -m autoformation.trainers.service`.
+They live in the grading service because it owns the grading data (submissions, trainers' grades,
+nbgrader's gradebooks): one writer. Only trainers and admins reach them: the hub grants the custom
+scope `custom:grading:trainers` to those groups alone (RBAC), the service asks for it in its OAuth
+tokens, and every page here checks it. A trainer sees the cohorts the settings name for them; an
+admin sees every learner.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
 from datetime import datetime
 
 import nbformat
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from tornado import web
-from tornado.httpserver import HTTPServer
 
-from .. import charts
-from ..catalogue import Course, load_catalogue
-from ..grading.store import DONE, Store, Submission
-from ..settings import Settings, load
-from ..web import ServicePage, bind_host, hub_api
+from .. import charts, notebooks
+from ..catalogue import Course
+from ..names import TRAINER_SCOPE
+from ..settings import Settings
+from ..web import ServicePage, hub_api
+from .feedback import FEEDBACK_CSP, with_trainer_grades
 from .report import Learner, course_report, to_csv
+from .store import DONE, Submission
 
-log = logging.getLogger("autoformation.trainers")
-NAME = "formateur"
+log = logging.getLogger("autoformation.grading")
 
 
 def _time(value: str | None) -> datetime | None:
@@ -36,6 +34,12 @@ def _time(value: str | None) -> datetime | None:
 
 
 class TrainerPage(ServicePage):
+    def prepare(self):
+        # Signed-in users without the trainers' scope (learners) get a 403; the others sign in first.
+        user = self.current_user
+        if user is not None and TRAINER_SCOPE not in user.get("scopes", []):
+            raise web.HTTPError(403, "Cet espace est réservé aux formateurs.")
+
     async def learners(self) -> list[Learner]:
         """The learners this trainer follows, with their cohorts and last activity (from the hub)."""
         settings: Settings = self.service.settings
@@ -81,7 +85,7 @@ class CourseDashboard(TrainerPage):
     async def get(self, course_id: str, fmt: str | None = None):
         course = self.course_or_404(course_id)
         learners = await self.learners()
-        cohort = self.get_argument("cohorte", "")
+        cohort = self.get_argument("cohort", "")
         if cohort:
             learners = [learner for learner in learners if cohort in learner.cohorts]
         report = course_report(self.service.store, course, learners)
@@ -107,7 +111,6 @@ class LearnerFeedback(TrainerPage):
     @web.authenticated
     async def get(self, sub_id: str):
         sub = await self.submission_of_my_learner(sub_id)
-        from ..grading.service import FEEDBACK_CSP, with_trainer_grades
 
         self.set_header("Content-Security-Policy", FEEDBACK_CSP)
         self.finish(with_trainer_grades(sub))
@@ -120,16 +123,12 @@ class ManualGrading(TrainerPage):
         course = self.course_or_404(sub.course)
         assignment = next(a for a in course.assignments if a.id == sub.assignment)
         source = nbformat.read(assignment.source_dir / sub.notebook, as_version=4)
-        manual = {
-            c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points", 0)
-            for c in source.cells
-            if c.metadata.get("nbgrader", {}).get("solution") and c.metadata.get("nbgrader", {}).get("grade")
-        }
+        manual = {e.grade_id: e.points for e in notebooks.exercises(source) if e.manual}
         submitted = nbformat.reads(sub.content.decode("utf-8", "replace"), as_version=4)
         given = {r.grade_id: r for r in sub.exercises if r.manual}
         answers = []
         for cell in submitted.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            grade_id = notebooks.grade_id(cell)
             if grade_id in manual:
                 answers.append({
                     "grade_id": grade_id, "text": cell.source, "max_points": manual[grade_id],
@@ -160,61 +159,16 @@ class ManualGrading(TrainerPage):
         if not 0 <= points <= max_points:
             raise web.HTTPError(400, f"La note doit être comprise entre 0 et {max_points:g}.")
         comment = self.get_body_argument("comment", "").strip()
-        self.service.store.grade_manually(sub.id, grade_id, points, max_points, comment)
-        await asyncio.to_thread(self.service.save_to_gradebook, sub, grade_id, points, comment)
+        await asyncio.to_thread(self.service.grader.grade_manually, sub, grade_id, points, max_points, comment)
         log.info("%s graded %s of submission %s: %s", self.current_user["name"], grade_id, sub.id, points)
-        self.redirect(f"{self.service.prefix}correction/{sub.id}?ok={grade_id}")
+        self.redirect(f"{self.service.prefix}trainers/grading/{sub.id}?ok={grade_id}")
 
 
-class TrainerService:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{NAME}/")
-        self.store = Store(settings.grading_db_url())
-        self.courses = {c.id: c for c in load_catalogue(settings.courses_dir)}
-        self.hub_auth = HubOAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
-
-    def save_to_gradebook(self, sub: Submission, grade_id: str, points: float, comment: str) -> None:
-        """Keep nbgrader's gradebook the record of every grade, manual ones included."""
-        from nbgrader.api import Gradebook, MissingEntry
-
-        from ..grading.gradebook import gradebook_url
-
-        notebook = sub.notebook.removesuffix(".ipynb")
-        with Gradebook(gradebook_url(self.settings, sub.course), course_id=sub.course) as gb:
-            try:
-                grade = gb.find_grade(grade_id, notebook, sub.assignment, sub.user)
-                grade.manual_score = points
-                found = gb.find_comment(grade_id, notebook, sub.assignment, sub.user)
-                found.manual_comment = comment
-                gb.db.commit()
-            except MissingEntry:
-                log.warning("no gradebook entry for %s of submission %s", grade_id, sub.id)
-
-    def app(self) -> web.Application:
-        p = self.prefix
-        routes = [
-            (p, Overview),
-            (p + r"cours/([\w-]+)(\.csv)?", CourseDashboard),
-            (p + r"feedback/(\d+)", LearnerFeedback),
-            (p + r"correction/(\d+)", ManualGrading),
-            (p + "oauth_callback", HubOAuthCallbackHandler),
-        ]
-        return web.Application(routes, service=self, hub_auth=self.hub_auth, cookie_secret=secrets.token_bytes(32))
-
-
-async def serve(settings: Settings, port: int) -> None:
-    service = TrainerService(settings)
-    HTTPServer(service.app(), xheaders=True).listen(port, bind_host())
-    log.info("trainers' service on 127.0.0.1:%d%s", port, service.prefix)
-    await asyncio.Event().wait()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s formateur] %(message)s")
-    settings = load()
-    asyncio.run(serve(settings, settings.trainers.port))
-
-
-if __name__ == "__main__":
-    main()
+def routes(prefix: str) -> list[tuple]:
+    p = prefix + "trainers/"
+    return [
+        (p, Overview),
+        (p + r"courses/([\w-]+)(\.csv)?", CourseDashboard),
+        (p + r"feedback/(\d+)", LearnerFeedback),
+        (p + r"grading/(\d+)", ManualGrading),
+    ]

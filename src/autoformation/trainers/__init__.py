@@ -1,1 +1,0 @@
-"""The trainers\x27 side: dashboards, exports and manual grading (a JupyterHub service)."""
