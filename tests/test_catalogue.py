@@ -114,3 +114,39 @@ def test_trainer_sees_the_trainers_area_and_only_their_cohorts(platform, page, b
     admin.wait_for_url(re.compile(r"/services/grading/trainers/courses/demo"))
     assert admin.locator("#learners tr[data-learner=bruno]").count() == 1  # an admin sees everyone
     admin.context.close()
+
+
+COURSE_YAML = """\
+name: {fr: Cours}
+abstract: Résumé
+authors: [Équipe]
+tags: [learn]
+level: débutant
+timeRequired: 60
+objectives: [Comprendre]
+image: ml
+assignments:
+  - {id: 01-a, title: Premier chapitre}
+"""
+
+
+@pytest.mark.parametrize("change, message", [
+    (("level: débutant", "level: expert"), "field 'level' must be one of débutant, intermédiaire, avancé"),
+    (("timeRequired: 60", "timeRequired: une heure"), "field 'timeRequired' must be a whole number"),
+    (("tags: [learn]", "tags: [learn, play]"), "field 'tags.1' must be one of discover, learn"),
+    (("image: ml\n", ""), "missing field 'image'"),
+    (("name: {fr: Cours}", "name: {en: Course}"), "missing field 'name.fr'"),
+    (("  - {id: 01-a, title: Premier chapitre}", "  - {id: 01-a}"), "missing field 'assignments.0.title'"),
+    (("assignments:\n  - {id: 01-a, title: Premier chapitre}\n", "assignments: []\n"), "field 'assignments'"),
+    (("  - {id: 01-a, title: Premier chapitre}", "  - {id: 02-b, title: Absent}"), "assignment '02-b' has no folder"),
+])
+def test_a_wrong_course_yaml_is_named_with_its_field(tmp_path, change, message):
+    from autoformation.catalogue import CourseError, load_course
+
+    folder = tmp_path / "cours"
+    (folder / "source" / "01-a").mkdir(parents=True)
+    (folder / "course.yaml").write_text(COURSE_YAML)
+    assert load_course(folder).title == "Cours"
+    (folder / "course.yaml").write_text(COURSE_YAML.replace(*change))
+    with pytest.raises(CourseError, match=re.escape(message)):
+        load_course(folder)

@@ -29,16 +29,19 @@ def test_defaults_load_from_the_shipped_file():
     [
         ("platform:\n  prot: 8000\n", "unknown setting 'platform.prot'"),
         ("spawner:\n  backend: swarm\n", "setting 'spawner.backend' must be one of local, kubernetes, docker"),
-        ("platform:\n  port: huit-mille\n", "setting 'platform.port' must be a int"),
+        ("platform:\n  port: huit-mille\n", "setting 'platform.port' must be a whole number, got 'huit-mille'"),
         ("platform:\n  port: 70000\n", "setting 'platform.port' must be a port number"),
         ("platform:\n  hub_port: 8000\n", "settings 'platform.port' and 'platform.hub_port' use the same port"),
         ("identity:\n  provider: keycloak\n", "setting 'identity.url' is required"),
         ("identity:\n  realm_file: nowhere.json\n", "setting 'identity.realm_file': no such file"),
         ("groups:\n  trainers: learners\n", "three different, non-empty group names"),
         ("culler: yes\n", "setting 'culler' must be a mapping"),
-        ("spawner:\n  concurrent_starts: -1\n", "setting 'spawner.concurrent_starts' must be 0 (one per core)"),
+        ("spawner:\n  concurrent_starts: -1\n", "setting 'spawner.concurrent_starts' must be 0 or more, got -1"),
         ("spawner:\n  niceness: 25\n", "setting 'spawner.niceness' must be between 0 and 19"),
         ("platform: [1, 2\n", "is not valid YAML"),
+        ("trainers:\n  cohorts:\n    claire: promo-a\n", "setting 'trainers.cohorts.claire' must be a list"),
+        ("grading:\n  workers: 2.5\n", "setting 'grading.workers' must be a whole number, got 2.5"),
+        ("culler:\n  enabled: oui\n", "setting 'culler.enabled' must be true or false, got 'oui'"),
     ],
 )
 def test_wrong_settings_are_named(tmp_path, text, message):
@@ -70,3 +73,13 @@ def test_up_refuses_a_wrong_setting_with_its_name(tmp_path):
     )
     assert result.returncode == 2
     assert "spawner.backend" in result.stderr
+
+
+def test_the_schema_file_for_editors_is_the_one_the_platform_checks_with():
+    import json
+
+    from autoformation.settings import PROJECT_ROOT, schema
+
+    written = json.loads((PROJECT_ROOT / "hub_config" / "settings.schema.json").read_text())
+    assert written == schema(), "regenerate it: python -m autoformation.settings > hub_config/settings.schema.json"
+    assert written["properties"]["spawner"]["properties"]["backend"]["enum"] == ["local", "kubernetes", "docker"]

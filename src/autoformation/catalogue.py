@@ -16,6 +16,37 @@ TAGS = ("discover", "learn", "consolidate", "deepen")
 LEVELS = ("débutant", "intermédiaire", "avancé")
 
 
+_TEXT = {"type": "string", "minLength": 1}
+_LOCALIZED = {"anyOf": [_TEXT, {"type": "object", "required": ["fr"], "properties": {"fr": _TEXT},
+                                "additionalProperties": _TEXT}]}
+# What a course.yaml must hold (other fields, e.g. `data_sources`, are the authors' own).
+COURSE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "autoformation course.yaml",
+    "type": "object",
+    "required": ["name", "abstract", "authors", "tags", "level", "timeRequired", "objectives", "image",
+                 "assignments"],
+    "properties": {
+        "id": _TEXT,
+        "order": {"type": "integer"},
+        "name": _LOCALIZED,
+        "abstract": _LOCALIZED,
+        "authors": {"type": "array", "items": _TEXT},
+        "tags": {"type": "array", "items": {"enum": list(TAGS)}},
+        "level": {"enum": list(LEVELS)},
+        "timeRequired": {"type": "integer", "minimum": 1},
+        "objectives": {"type": "array", "items": _TEXT},
+        "prerequisites": {"type": ["array", "null"], "items": _TEXT},
+        "image": _TEXT,
+        "assignments": {
+            "type": "array", "minItems": 1,
+            "items": {"type": "object", "required": ["id", "title"],
+                      "properties": {"id": {"type": ["string", "number"]}, "title": _TEXT}},
+        },
+    },
+}
+
+
 class CourseError(ValueError):
     """A course.yaml is missing, malformed or incomplete; the message names the file and field."""
 
@@ -57,22 +88,8 @@ class Course:
         return f"{prefix}autoformation-{self.image}:{version}"
 
 
-def _require(data: dict, key: str, typ: type, where: str):
-    if key not in data:
-        raise CourseError(f"{where}: missing field '{key}'")
-    value = data[key]
-    if not isinstance(value, typ) or isinstance(value, bool):
-        raise CourseError(f"{where}: field '{key}' must be a {typ.__name__}, got {value!r}")
-    return value
-
-
-def _localized(data: dict, key: str, where: str) -> dict[str, str]:
-    value = data.get(key)
-    if isinstance(value, str):
-        return {"fr": value}
-    if not isinstance(value, dict) or "fr" not in value:
-        raise CourseError(f"{where}: field '{key}' needs at least a French text ({key}: {{fr: ...}})")
-    return {str(k): str(v) for k, v in value.items()}
+def _localized(value: str | dict) -> dict[str, str]:
+    return {"fr": value} if isinstance(value, str) else {str(k): str(v) for k, v in value.items()}
 
 
 def load_course(path: Path) -> Course:
@@ -85,39 +102,31 @@ def load_course(path: Path) -> Course:
         data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise CourseError(f"{where}: not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise CourseError(f"{where}: must be a mapping of fields")
+    from .schema import first_error
+
+    problem = first_error(COURSE_SCHEMA, data, noun="field")
+    if problem:
+        raise CourseError(f"{where}: {problem}")
     course_id = str(data.get("id", path.name))
     if course_id != path.name:
         raise CourseError(f"{where}: id '{course_id}' differs from its folder name '{path.name}'")
-    tags = _require(data, "tags", list, where)
-    bad = [t for t in tags if t not in TAGS]
-    if bad:
-        raise CourseError(f"{where}: unknown tag {bad[0]!r} (tags are among {', '.join(TAGS)})")
-    level = _require(data, "level", str, where)
-    if level not in LEVELS:
-        raise CourseError(f"{where}: level must be one of {', '.join(LEVELS)}, got {level!r}")
     assignments = []
-    for i, item in enumerate(_require(data, "assignments", list, where)):
-        if not isinstance(item, dict) or "id" not in item or "title" not in item:
-            raise CourseError(f"{where}: assignments[{i}] needs an 'id' and a 'title'")
+    for item in data["assignments"]:
         source = path / "source" / str(item["id"])
         if not source.is_dir():
             raise CourseError(f"{where}: assignment '{item['id']}' has no folder {source}")
         assignments.append(Assignment(id=str(item["id"]), title=str(item["title"]), source_dir=source))
-    if not assignments:
-        raise CourseError(f"{where}: a course needs at least one assignment")
     return Course(
         id=course_id,
-        name=_localized(data, "name", where),
-        abstract=_localized(data, "abstract", where),
-        authors=[str(a) for a in _require(data, "authors", list, where)],
-        tags=tags,
-        level=level,
-        time_required=_require(data, "timeRequired", int, where),
-        objectives=[str(o) for o in _require(data, "objectives", list, where)],
-        prerequisites=[str(p) for p in data.get("prerequisites") or []],
-        image=_require(data, "image", str, where),
+        name=_localized(data["name"]),
+        abstract=_localized(data["abstract"]),
+        authors=list(data["authors"]),
+        tags=list(data["tags"]),
+        level=data["level"],
+        time_required=data["timeRequired"],
+        objectives=list(data["objectives"]),
+        prerequisites=list(data.get("prerequisites") or []),
+        image=data["image"],
         assignments=assignments,
         path=path,
         order=int(data.get("order", 100)),

@@ -81,6 +81,7 @@ class Spawner:
     niceness: int = 10  # local: learners' servers (and their kernels) yield the CPU to the hub and services
 
     CHOICES = {"backend": ("local", "kubernetes", "docker")}
+    LIMITS = {"concurrent_starts": (0, None), "niceness": (0, 19)}
 
 
 @dataclass
@@ -215,52 +216,28 @@ def _file_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def _coerce(name: str, typ: Any, value: Any) -> Any:
-    if typ == dict[str, list[str]]:
-        if isinstance(value, dict) and all(
-            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
-        ):
-            return {str(k): list(v) for k, v in value.items()}
-        raise SettingsError(f"setting '{name}' must map names to lists of names, e.g. {{claire: [promo-a]}}")
-    if typ is bool:
-        if isinstance(value, bool):
-            return value
-    elif typ is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif typ is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif typ is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-    raise SettingsError(f"setting '{name}' must be a {getattr(typ, '__name__', typ)}, got {value!r}")
+def schema() -> dict:
+    """The JSON Schema of the settings file, generated from the dataclasses above (defaults, types,
+    choices, limits): `hub_config/settings.schema.json` is it, written out for editors."""
+    from .schema import dataclass_schema
+
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "autoformation settings",
+            **dataclass_schema(Settings)}
 
 
-def _build(cls: type, values: Any, prefix: str) -> Any:
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise SettingsError(f"setting '{prefix.rstrip('.') or 'file'}' must be a mapping, got {values!r}")
+def _build(cls: type, values: dict | None) -> Any:
+    """Dataclasses from values the schema has accepted (numbers given where text is expected become text)."""
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names - {"source"})
-    if unknown:
-        known = ", ".join(sorted(names - {"source"}))
-        raise SettingsError(f"unknown setting '{prefix}{unknown[0]}' (known here: {known})")
     kwargs = {}
-    for name, value in values.items():
+    for name, value in (values or {}).items():
         typ = hints[name]
-        full = f"{prefix}{name}"
         if dataclasses.is_dataclass(typ):
-            kwargs[name] = _build(typ, value, full + ".")
-        else:
-            kwargs[name] = _coerce(full, typ, value)
-            choices = getattr(cls, "CHOICES", {}).get(name)
-            if choices and kwargs[name] not in choices:
-                raise SettingsError(
-                    f"setting '{full}' must be one of {', '.join(choices)}, got {value!r}"
-                )
+            value = _build(typ, value)
+        elif typ is str:
+            value = str(value)
+        elif typ is float:
+            value = float(value)
+        kwargs[name] = value
     return cls(**kwargs)
 
 
@@ -274,9 +251,6 @@ def _check(settings: Settings) -> None:
     }
     if settings.identity.provider == "embedded":
         ports["identity.embedded_port"] = settings.identity.embedded_port
-    for name, port in ports.items():
-        if not 0 < port < 65536:
-            raise SettingsError(f"setting '{name}' must be a port number (1-65535), got {port}")
     seen: dict[int, str] = {}
     for name, port in ports.items():
         if port in seen:
@@ -286,11 +260,6 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'identity.url' is required when identity.provider is 'keycloak'")
     if settings.identity.provider == "embedded" and not settings.realm_file.is_file():
         raise SettingsError(f"setting 'identity.realm_file': no such file {settings.realm_file}")
-    if settings.spawner.concurrent_starts < 0:
-        raise SettingsError("setting 'spawner.concurrent_starts' must be 0 (one per core) or a positive number, "
-                            f"got {settings.spawner.concurrent_starts}")
-    if not 0 <= settings.spawner.niceness <= 19:
-        raise SettingsError(f"setting 'spawner.niceness' must be between 0 and 19, got {settings.spawner.niceness}")
     names = [settings.groups.learners, settings.groups.trainers, settings.groups.admins]
     if any(not n for n in names) or len(set(names)) != 3:
         raise SettingsError("settings 'groups.*' must be three different, non-empty group names")
@@ -305,7 +274,18 @@ def load(path: str | os.PathLike | None = None) -> Settings:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise SettingsError(f"settings file {path} is not valid YAML: {err}") from None
-    settings = _build(Settings, values, "")
+    from .schema import first_error
+
+    problem = first_error(schema(), values)
+    if problem:
+        raise SettingsError(problem)
+    settings = _build(Settings, values)
     settings.source = str(path)
     _check(settings)
     return settings
+
+
+if __name__ == "__main__":  # python -m autoformation.settings > hub_config/settings.schema.json
+    import json
+
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))

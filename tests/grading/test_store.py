@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from autoformation.grading.store import DONE, GRADING, QUEUED, NewResult, Store
+from autoformation.grading.store import DONE, GRADING, QUEUED, CellResult, GradeResult, Store
 from tests.support.postgres import postgres_url  # noqa: F401
 
 
@@ -16,7 +16,8 @@ def store(tmp_path):
 
 
 def result(score=2.0):
-    return NewResult("graded", "Votre notebook a été corrigé.", score, 3.0, "<html></html>", [("q1", score, 3.0)])
+    return GradeResult("graded", "Votre notebook a été corrigé.", score, 3.0, [CellResult("q1", score, 3.0)],
+                       "<html></html>")
 
 
 def test_submissions_are_graded_in_order_and_once(store):
@@ -77,7 +78,7 @@ def test_one_learners_assignment_is_never_graded_twice_at_once(store):
     assert store.claim().id == first
     assert store.claim().id == other  # alice's second waits; bruno does not wait behind it
     assert store.claim() is None
-    store.finish(first, NewResult("graded", "", 1, 1, "", []))
+    store.finish(first, GradeResult("graded", "", 1, 1))
     assert store.claim().id == second
 
 

@@ -83,6 +83,11 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
         page.goto(f"{platform.url}/user/alice/lab/tree/ml/01-premiers-modeles/01-premiers-modeles.ipynb")
         expect(page.get_by_role("button", name="Soumettre", exact=True)).to_be_visible(timeout=120_000)
         expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_have_count(0)
+        # Pressing it grades the notebook: from the container through this machine's address, as above.
+        page.get_by_role("button", name="Soumettre", exact=True).click()
+        dialog = page.locator("#autoformation-submit-dialog[data-status=done]")
+        expect(dialog).to_be_visible(timeout=240_000)
+        expect(dialog).to_contain_text("Score : 10 / 12")
         assert page.request.get(f"{platform.url}/user/alice/formgrader").status == 404
         # A file alice writes survives stopping and restarting her server; the container goes, the volume stays.
         xsrf = next(c["value"] for c in contexts["alice"].cookies() if c["name"] == "_xsrf")

@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from ..catalogue import Course
-from ..notebooks import MAX_NOTEBOOK_BYTES, is_autograder_test  # the service imports the cap from here too
+from ..notebooks import MAX_NOTEBOOK_BYTES, is_autograder_test
 from .executor import Limits
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    points: float
-    max_points: float
-
-
-@dataclass
-class GradeResult:
-    status: str  # graded | rejected | timeout | crashed
-    message: str
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: list[CellResult] = field(default_factory=list)
-    feedback_html: str = ""
-    retryable: bool = False
+from .store import CellResult, GradeResult
 
 
 def rejected(message: str) -> GradeResult:

@@ -10,6 +10,7 @@ import threading
 from nbformat.v4 import new_markdown_cell
 
 from .. import notebooks
+from ..web import PAGES
 from .store import Submission
 
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
@@ -109,8 +110,8 @@ def feedback_html(nb, resources, course, assignment_id: str, notebook: str, stud
     if leaks(text_of(page), secrets) or leaks(page, secrets):
         # Last resort: scores only, never a hidden test.
         info = resources["nbgrader"]
-        return (f"<html><body><h1>Correction</h1><p>Note : {info.get('score', 0):g} / "
-                f"{info.get('max_score', 0):g}</p></body></html>")
+        return PAGES.get_template("feedback_scores_only.html").render(
+            score=info.get("score", 0), max_score=info.get("max_score", 0))
     return page
 
 
@@ -123,16 +124,7 @@ def with_trainer_grades(sub: Submission) -> str:
     manual = [e for e in sub.exercises if e.manual]
     if not manual:
         return sub.feedback_html
-    items = "".join(
-        f"<li><strong>{html.escape(e.grade_id)}</strong> : {e.points:g} / {e.max_points:g}"
-        + (f"<br><em>{html.escape(e.comment)}</em>" if e.comment else "") + "</li>"
-        for e in manual
-    )
-    section = (
-        '<section id="trainer-grades" lang="fr" style="border:2px solid #000091;border-radius:6px;'
-        'padding:10px 16px;margin:12px;font-family:sans-serif"><h2>Correction du formateur</h2>'
-        f"<ul>{items}</ul><p>Score total : {sub.score:g} / {sub.max_score:g}</p></section>"
-    )
+    section = PAGES.get_template("trainer_grades.html").render(manual=manual, sub=sub)
     body = re.search(r"<body[^>]*>", sub.feedback_html)
     at = body.end() if body else 0
     return sub.feedback_html[:at] + section + sub.feedback_html[at:]

@@ -17,6 +17,13 @@ LABELS = {NOT_STARTED: "Pas commencé", IN_PROGRESS: "En cours", PASSED: "Réuss
 
 
 
+def combined(statuses: set[str]) -> str:
+    """The status of a whole (assignment, course) from its parts': passed when all are, started when one is."""
+    if statuses == {PASSED}:
+        return PASSED
+    return NOT_STARTED if statuses <= {NOT_STARTED} else IN_PROGRESS
+
+
 @dataclass
 class ExerciseProgress:
     grade_id: str
@@ -70,10 +77,7 @@ class AssignmentProgress:
 
     @property
     def status(self) -> str:
-        statuses = {nb.status for nb in self.notebooks}
-        if statuses == {PASSED}:
-            return PASSED
-        return NOT_STARTED if statuses <= {NOT_STARTED} else IN_PROGRESS
+        return combined({nb.status for nb in self.notebooks})
 
 
 @dataclass
@@ -87,10 +91,7 @@ class CourseProgress:
 
     @property
     def status(self) -> str:
-        statuses = {a.status for a in self.assignments}
-        if statuses == {PASSED}:
-            return PASSED
-        return NOT_STARTED if statuses <= {NOT_STARTED} else IN_PROGRESS
+        return combined({a.status for a in self.assignments})
 
     @property
     def percent(self) -> int:

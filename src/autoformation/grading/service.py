@@ -27,13 +27,13 @@ from .. import charts
 from ..catalogue import Course, load_catalogue
 from ..courses.nbgrader_setup import tools_on_path
 from ..names import HUB_SCOPE
+from ..notebooks import MAX_NOTEBOOK_BYTES
 from ..settings import Settings, load
 from ..web import ServicePage, bind_host
 from . import progress, trainers
-from .autograde import MAX_NOTEBOOK_BYTES
 from .executor import clean_leftover_groups
 from .feedback import FEEDBACK_CSP, with_trainer_grades
-from .store import DONE, NewResult, Store, Submission
+from .store import DONE, GradeResult, Store, Submission
 
 log = logging.getLogger("autoformation.grading")
 MAX_PENDING_PER_LEARNER = 2
@@ -88,7 +88,7 @@ class Grader:
                 except MissingEntry:
                     log.warning("no gradebook entry for %s of submission %s", grade_id, sub.id)
 
-    def grade(self, sub: Submission) -> NewResult:
+    def grade(self, sub: Submission) -> GradeResult:
         from .autograde import Limits, grade_submission
         from .gradebook import gradebook_url, prepare_gradebook
 
@@ -97,14 +97,10 @@ class Grader:
         with self.gradebook_lock:
             prepare_gradebook(course, url)
         with self.learner_lock(sub):
-            result = grade_submission(
+            return grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
                 sandbox_for(self.settings, course),
             )
-        return NewResult(
-            result.status, result.message, result.score, result.max_score, result.feedback_html,
-            [(c.grade_id, c.points, c.max_points) for c in result.cells], result.retryable,
-        )
 
     async def work(self) -> None:
         while True:
@@ -122,9 +118,9 @@ class Grader:
                 result = await asyncio.to_thread(self.grade, sub)
             except Exception:
                 log.exception("grading submission %s failed", sub.id)
-                result = NewResult(
+                result = GradeResult(
                     "crashed", "La correction automatique a rencontré une erreur de la plateforme. "
-                    "Votre travail est conservé : soumettez-le à nouveau un peu plus tard.", 0, 0, "", [],
+                    "Votre travail est conservé : soumettez-le à nouveau un peu plus tard.",
                 )
             if result.retryable and sub.attempts < 2:
                 # A timeout may come from a loaded machine: one more try before it counts.
@@ -170,7 +166,8 @@ class BaseHandler(ServicePage):
         if assignment is None or notebook not in {p.name for p in assignment.notebooks}:
             raise web.HTTPError(400, f"Aucun exercice « {course_id}/{assignment_id}/{notebook} » dans le catalogue.")
         if len(content) > MAX_NOTEBOOK_BYTES:
-            raise web.HTTPError(413, "Ce notebook dépasse 5 Mo : effacez les sorties volumineuses puis soumettez.")
+            raise web.HTTPError(413, f"Ce notebook dépasse {MAX_NOTEBOOK_BYTES // 2**20} Mo : effacez les sorties "
+                                "volumineuses puis soumettez.")
         pending = [s for s in self.app.store.submissions(user=self.current_user["name"]) if s.status != DONE]
         if len(pending) >= MAX_PENDING_PER_LEARNER:
             raise web.HTTPError(429, f"Vous avez déjà {len(pending)} notebooks en cours de correction : attendez "

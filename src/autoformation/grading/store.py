@@ -9,7 +9,7 @@ lost, and a result is written once per submission.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,13 +89,22 @@ class MaterialVersion(Base):
 
 
 @dataclass
-class NewResult:
-    result: str
+class CellResult:
+    grade_id: str
+    points: float
+    max_points: float
+
+
+@dataclass
+class GradeResult:
+    """What grading a submission gives: from the sandboxed grader to the store, the pages and the API."""
+
+    status: str  # graded | rejected | timeout | crashed
     message: str
-    score: float
-    max_score: float
-    feedback_html: str
-    exercises: list[tuple[str, float, float]]  # (grade_id, points, max_points)
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: list[CellResult] = field(default_factory=list)
+    feedback_html: str = ""
     retryable: bool = False  # a timeout that may come from load: tried once more before it counts
 
 
@@ -169,16 +178,17 @@ class Store:
         with self.session.begin() as db:
             db.execute(update(Submission).where(Submission.id == sub_id).values(status=QUEUED))
 
-    def finish(self, sub_id: int, result: NewResult) -> bool:
+    def finish(self, sub_id: int, result: GradeResult) -> bool:
         """Write the result once: a submission already done keeps its first result."""
         with self.session.begin() as db:
             sub = db.get(Submission, sub_id, with_for_update=True)
             if sub is None or sub.status == DONE:
                 return False
             sub.status, sub.finished_at = DONE, now()
-            sub.result, sub.message = result.result, result.message
+            sub.result, sub.message = result.status, result.message
             sub.score, sub.max_score, sub.feedback_html = result.score, result.max_score, result.feedback_html
-            sub.exercises = [ExerciseResult(grade_id=g, points=p, max_points=m) for g, p, m in result.exercises]
+            sub.exercises = [ExerciseResult(grade_id=c.grade_id, points=c.points, max_points=c.max_points)
+                             for c in result.cells]
             return True
 
     # --- reading -----------------------------------------------------------------------------

@@ -19,13 +19,20 @@ BACKENDS = {
 }
 
 
+# Settings that are one Spawner trait each, set as they are (z2jh's `set_config_if_not_none` table).
+SPAWNER_TRAITS = {  # spawner.<setting>: Spawner.<trait>
+    "default_url": "default_url",
+    "start_timeout": "start_timeout",
+    "cpu_limit": "cpu_limit",
+    "cpu_guarantee": "cpu_guarantee",
+    "mem_limit": "mem_limit",
+    "mem_guarantee": "mem_guarantee",
+}
+
+
 def configure_spawner(c, settings: Settings, courses: list[Course]) -> None:
-    c.Spawner.default_url = settings.spawner.default_url
-    c.Spawner.start_timeout = settings.spawner.start_timeout
+    for setting, trait in SPAWNER_TRAITS.items():
+        setattr(c.Spawner, trait, getattr(settings.spawner, setting))
     c.Spawner.http_timeout = max(60, settings.spawner.start_timeout // 2)
-    c.Spawner.cpu_limit = settings.spawner.cpu_limit
-    c.Spawner.cpu_guarantee = settings.spawner.cpu_guarantee
-    c.Spawner.mem_limit = settings.spawner.mem_limit
-    c.Spawner.mem_guarantee = settings.spawner.mem_guarantee
     module, function = BACKENDS[settings.spawner.backend]
     getattr(importlib.import_module(module), function)(c, settings, courses)
