@@ -49,7 +49,8 @@ def start_embedded(settings: Settings, log_file) -> subprocess.Popen:
         OIDC_POST_LOGOUT_REDIRECT_URIS=f"{hub}/hub/login",
     )
     proc = subprocess.Popen(
-        [node, str(SERVER)], env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        [node, str(SERVER)], env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     discovery = f"{settings.identity.issuer(settings.platform)}/.well-known/openid-configuration"
     deadline = time.monotonic() + 20

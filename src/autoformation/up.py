@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                 # Tools of this environment (nbgrader calls alembic, the spawner jupyterhub-singleuser).
                 PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
             ),
+            # Never this terminal's input: a Jupyter server that inherits a tty asks "Shut down? (y/[n])" on
+            # SIGINT instead of stopping (the hub stops learners' servers with SIGINT first).
+            stdin=subprocess.DEVNULL,
             stdout=hub_log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -437,12 +437,82 @@ def test_helm_extra_config_runs_the_platform_configuration(values, helm_settings
     assert built["spawner"].mem_guarantee == 512 * 1024**2
 
 
-CHART_DIR = os.environ.get("Z2JH_CHART_DIR", "")
+# The Zero to JupyterHub chart, unpacked (`helm pull jupyterhub --version 4.4.0 --untar`): $Z2JH_CHART_DIR,
+# else the copy beside this checkout that the development machines have.
+CHART_DIR = Path(os.environ.get("Z2JH_CHART_DIR") or ROOT.parent / "shared" / "z2jh" / "jupyterhub-4.4.0")
+needs_chart = pytest.mark.skipif(not (CHART_DIR / "Chart.yaml").is_file(),
+                                 reason="set Z2JH_CHART_DIR to an unpacked jupyterhub chart 4.x (helm pull --untar)")
+POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 
 
-@pytest.mark.skipif(not CHART_DIR, reason="set Z2JH_CHART_DIR to an unpacked jupyterhub chart 4.x (helm pull --untar)")
+@pytest.fixture(scope="module")
+def rendered(values) -> list[dict]:
+    """Every object the real chart renders with the project's values: Helm itself (the SDK bundles it), offline."""
+    import helm_python
+
+    chart = helm_python.Chart.load(CHART_DIR)
+    files = chart.render(values, name="autoformation", namespace="autoformation")
+    return [doc for path, text in files.items() if path.endswith(".yaml") for doc in yaml.safe_load_all(text) if doc]
+
+
+@needs_chart
+def test_the_chart_renders_with_our_values_into_valid_objects(rendered):
+    kinds = {obj["kind"] for obj in rendered}
+    assert {"Deployment", "Service", "Secret", "PersistentVolumeClaim", "NetworkPolicy", "Ingress"} <= kinds
+    for obj in rendered:
+        validate(obj)  # strictly, at every Kubernetes version the project supports
+
+
+@needs_chart
+def test_every_rendered_pod_meets_the_restricted_pod_security_standard(rendered):
+    pods = {f"{o['kind']}/{o['metadata']['name']}": o["spec"]["template"]["spec"] for o in rendered
+            if o["kind"] in POD_KINDS}
+    assert {"Deployment/hub", "Deployment/proxy", "Deployment/user-scheduler"} <= set(pods)
+    for name, spec in pods.items():
+        pod_context = spec.get("securityContext") or {}
+        assert not (spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC")), name
+        assert not any("hostPath" in volume for volume in spec.get("volumes", [])), name
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = {**pod_context, **(container.get("securityContext") or {})}
+            where = f"{name}, container {container['name']}"
+            assert context.get("runAsNonRoot") is True or context.get("runAsUser", 0) > 0, where
+            assert context.get("allowPrivilegeEscalation") is False, where
+            assert context.get("capabilities", {}).get("drop") == ["ALL"], where
+            assert (context.get("seccompProfile") or {}).get("type") == "RuntimeDefault", where
+            assert not context.get("privileged"), where
+
+
+@needs_chart
+def test_the_rendered_hub_carries_the_platform(rendered, values):
+    import base64
+
+    hub = next(o for o in rendered if o["kind"] == "Deployment" and o["metadata"]["name"] == "hub")
+    (container,) = hub["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"{values['hub']['image']['name']}:{values['hub']['image']['tag']}"
+    # The settings file mounted where the hub reads it, and our configuration in the chart's values.
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/usr/local/etc/autoformation/settings.yaml" in mounts
+    secret = next(o for o in rendered if o["kind"] == "Secret" and o["metadata"]["name"] == "hub")
+    chart_values = yaml.safe_load(base64.b64decode(secret["data"]["values.yaml"]))
+    assert "from autoformation.hub import configure" in chart_values["hub"]["extraConfig"]["autoformation"]
+    # The proxy reaches the platform's services through the hub Service, which the hub's policy lets in.
+    service = next(o for o in rendered if o["kind"] == "Service" and o["metadata"]["name"] == "hub")
+    ports = {p["port"] for p in service["spec"]["ports"]}
+    policy = next(o for o in rendered if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "hub")
+    allowed = {p["port"] for rule in policy["spec"]["ingress"] for p in rule.get("ports", [])}
+    assert {8090, 8092} <= ports and {8090, 8092} <= allowed
+    # Every course image is pulled on every node before the event.
+    pullers = next(o for o in rendered if o["metadata"]["name"] == "continuous-image-puller")
+    pulled = {c["image"] for c in pullers["spec"]["template"]["spec"]["initContainers"]}
+    courses = load_catalogue(ROOT / "courses")
+    registry = values["hub"]["extraFiles"]["autoformation-settings"]["data"]["kubernetes"]["image_registry"]
+    version = values["hub"]["extraFiles"]["autoformation-settings"]["data"]["courses"]["version"]
+    assert {c.image_name(registry, version) for c in courses} <= pulled
+
+
+@needs_chart
 def test_helm_values_match_the_charts_schema(values):
-    chart = Path(CHART_DIR)
+    chart = CHART_DIR
     schema = yaml.safe_load((chart / "values.schema.yaml").read_text()) if (chart / "values.schema.yaml").exists() \
         else yaml.safe_load((chart / "values.schema.json").read_text())
     merged = _merge(yaml.safe_load((chart / "values.yaml").read_text()), values)

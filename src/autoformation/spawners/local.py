@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -97,6 +98,8 @@ def configure_local(c, settings, courses) -> None:
     c.LocalLearnerSpawner.concurrent_starts = settings.spawner.concurrent_starts or os.cpu_count() or 2
     c.LocalLearnerSpawner.start_timeout = max(settings.spawner.start_timeout, START_TIMEOUT_WITH_QUEUE)
     c.LocalLearnerSpawner.niceness = settings.spawner.niceness
+    # No terminal input, whoever started the hub: a server with a tty asks for confirmation on SIGINT (stop).
+    c.LocalLearnerSpawner.popen_kwargs = {"stdin": subprocess.DEVNULL}
     if not accounts.available():
         print("warning: not root, so every learner's server runs as this user and can read the others' work and "
               "the platform's data; for a class, start the platform as root (one Unix account per learner)",
