@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "autoformation"
 # What a learner's server runs (material sync, self-check, submit, the JupyterLab extension): it must
 # import nothing of the hub side, so that the package installs alone in a learner image.
 LEARNER_SIDE = {"autoformation.learner", "autoformation.material", "autoformation.selfcheck",
-                "autoformation.jupyterlab", "autoformation.cli", "autoformation.notebooks", "autoformation.names"}
+                "autoformation.jupyterlab", "autoformation.cli", "autoformation.notebooks", "autoformation.names",
+                "autoformation.defi"}
 
 
 def module_name(path: Path) -> str:

@@ -4,7 +4,9 @@
     autoformation courses list|check|release
     autoformation book build
     autoformation images build
+    autoformation defis list|check|release (organisers of the Funathon)
     autoformation submit NOTEBOOK         (learners, in their environment)
+    autoformation defi soumettre FICHIER  (Funathon participants, in their environment)
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ COMMANDS = {
     "courses": ("autoformation.courses.command", "list, check and release the courses"),
     "book": ("autoformation.book", "build the companion book"),
     "images": ("autoformation.images", "build the learner container images"),
+    "defis": ("autoformation.challenges.command", "list, check and release the Funathon challenges"),
     "submit": ("autoformation.learner", "send a notebook to be graded (from a learner's environment)"),
+    "defi": ("autoformation.defi", "send predictions to a Funathon challenge (from a participant's environment)"),
 }
 
 

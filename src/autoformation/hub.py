@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import auth
 from .catalogue import Course, load_catalogue
+from .challenges import load_challenges
 from .errors import StartupError
 from .grading.client import GradingClient
 from .names import CONFIG_ENV, GRADING_SERVICE, GRADING_URL_ENV, HUB_CLIENT, HUB_SCOPE, TRAINER_SCOPE
@@ -55,6 +56,7 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
         "grading_url": f"/services/{GRADING}/",
         "trainers_url": f"/services/{GRADING}/trainers/",
         "book_url": "/services/book/",
+        "challenges": load_challenges(settings.challenges_dir),
         "trainer_groups": [settings.groups.trainers, settings.groups.admins],
     }
     return settings

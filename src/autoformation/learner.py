@@ -29,20 +29,29 @@ class SubmitError(RuntimeError):
     """Why a submission could not be sent; the message is for the learner (French)."""
 
 
-def _request(url: str, data: dict | None = None) -> dict:
+def _service() -> str:
+    service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
+    if not service:
+        raise SubmitError("Service de correction inconnu (AUTOFORMATION_GRADING_URL) : êtes-vous sur la plateforme ?")
+    return service
+
+
+def _request(url: str, data: dict | None = None, raw: bytes | None = None) -> dict:
+    """A call to the grading service with the learner's own token: JSON, or a raw file (`raw`, CSV)."""
     token = os.environ.get("JUPYTERHUB_API_TOKEN")
     if not token:
         raise SubmitError("Pas de jeton JupyterHub : soumettez depuis votre environnement sur la plateforme.")
-    body = json.dumps(data).encode() if data is not None else None
+    body = json.dumps(data).encode() if data is not None else raw
     req = urllib.request.Request(url, data=body, headers={"Authorization": f"token {token}"})
     if body is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", "application/json" if data is not None else "text/csv")
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as err:
         try:
-            message = json.loads(err.read()).get("message", "")
+            answer = json.loads(err.read())
+            message = "\n".join([answer.get("message") or "", *answer.get("problems", [])]).strip()
         except ValueError:
             message = ""
         raise SubmitError(message or f"Le service de correction a répondu {err.code}.") from None
@@ -51,9 +60,7 @@ def _request(url: str, data: dict | None = None) -> dict:
 
 
 def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600) -> dict:
-    service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
-    if not service:
-        raise SubmitError("Service de correction inconnu (AUTOFORMATION_GRADING_URL) : êtes-vous sur la plateforme ?")
+    service = _service()
     path = Path(notebook).expanduser().resolve()
     home = Path(os.environ.get("HOME", ".")).resolve()
     try:

@@ -127,6 +127,14 @@ class Grading:
 
 
 @dataclass
+class Challenges:
+    """Funathon challenges (`challenges/<id>/`) and the teams that take part (Keycloak groups)."""
+
+    source_dir: str = "challenges"
+    team_prefix: str = "equipe-"  # groups whose name starts with it are teams
+
+
+@dataclass
 class Trainers:
     """Which cohorts (Keycloak groups, e.g. one per session or Funathon team) each trainer follows.
 
@@ -156,6 +164,7 @@ class Settings:
     courses: Courses = field(default_factory=Courses)
     grading: Grading = field(default_factory=Grading)
     trainers: Trainers = field(default_factory=Trainers)
+    challenges: Challenges = field(default_factory=Challenges)
     book: Book = field(default_factory=Book)
     source: str = ""  # the file these settings were read from (informative)
 
@@ -180,6 +189,20 @@ class Settings:
     @property
     def courses_dir(self) -> Path:
         return self.path(self.courses.source_dir)
+
+    @property
+    def challenges_dir(self) -> Path:
+        return self.path(self.challenges.source_dir)
+
+    @property
+    def challenges_release_dir(self) -> Path:
+        """Public data and starter notebooks of the challenges (learners' homes get them under `defis/`)."""
+        return self.release_dir / "defis"
+
+    @property
+    def challenges_hidden_dir(self) -> Path:
+        """The challenges' labels and public/private splits: the grading service's alone."""
+        return self.grading_dir / "defis"
 
     @property
     def grading_dir(self) -> Path:

@@ -29,6 +29,10 @@ def _release_courses(settings: Settings) -> None:
 
     if courses_main(["release", "--config", settings.source]) != 0:
         raise StartupError("releasing the courses failed (see above); fix the course or use --skip-release")
+    from .challenges.command import main as challenges_main
+
+    if challenges_main(["release", "--config", settings.source]) != 0:
+        raise StartupError("releasing the challenges failed (see above); fix the challenge or use --skip-release")
 
 
 def _build_book(settings: Settings) -> None:
@@ -105,7 +109,7 @@ def _banner(settings: Settings) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autoformation up", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="settings file (default: hub_config/settings.yaml)")
-    parser.add_argument("--skip-release", action="store_true", help="do not release the courses first")
+    parser.add_argument("--skip-release", action="store_true", help="do not release the courses and challenges first")
     parser.add_argument("--skip-book", action="store_true", help="do not build the companion book first")
     args = parser.parse_args(argv)
     provider = hub = None

@@ -25,12 +25,13 @@ from tornado.httpserver import HTTPServer
 
 from .. import charts
 from ..catalogue import Course, load_catalogue
+from ..challenges import load_challenges
 from ..courses.nbgrader_setup import tools_on_path
 from ..names import HUB_SCOPE
 from ..notebooks import MAX_NOTEBOOK_BYTES
 from ..settings import Settings, load
 from ..web import ServicePage, bind_host
-from . import progress, trainers
+from . import challenges, progress, trainers
 from .executor import clean_leftover_groups
 from .feedback import FEEDBACK_CSP, with_trainer_grades
 from .store import DONE, GradeResult, Store, Submission
@@ -322,6 +323,11 @@ class GradingService:
         self.store = Store(settings.grading_db_url())
         self.courses = {c.id: c for c in load_catalogue(settings.courses_dir)}
         self.grader = Grader(settings, self.store, self.courses)
+        self.challenges = {c.id: c for c in load_challenges(settings.challenges_dir)
+                           if (settings.challenges_hidden_dir / c.id / "labels.csv").is_file()}  # released ones
+        self.baselines = {c: json.loads(p.read_text()) for c in self.challenges
+                          if (p := settings.challenges_hidden_dir / c / "baseline.json").is_file()}
+        self.scorer = challenges.Scorer(settings, self.store, self.challenges)
         self.hub_auth = HubOAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
 
     def app(self) -> web.Application:
@@ -338,6 +344,7 @@ class GradingService:
             (p + r"api/progress/([^/]+)", ProgressAPI),
             (p + r"api/material/([^/]+)", MaterialAPI),
             *trainers.routes(p),
+            *challenges.handlers(BaseHandler)(p),
             (p + "oauth_callback", HubOAuthCallbackHandler),
         ]
         return web.Application(
@@ -351,7 +358,7 @@ async def serve(settings: Settings) -> None:
     server.listen(settings.grading.port, bind_host())
     log.info("grading service on 127.0.0.1:%d%s, %d worker(s)", settings.grading.port, service.prefix,
              service.grader.workers)
-    tasks = service.grader.start()
+    tasks = service.grader.start() + [asyncio.ensure_future(service.scorer.work())]
     await asyncio.gather(*tasks)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     Float,
     ForeignKey,
@@ -75,6 +76,24 @@ class ExerciseResult(Base):
     manual: Mapped[bool] = mapped_column(default=False)  # graded by a trainer
     comment: Mapped[str] = mapped_column(Text, default="")
     submission: Mapped[Submission] = relationship(back_populates="exercises")
+
+
+class ChallengeSubmission(Base):
+    """A team's predictions for a challenge: queued, then scored (public and private parts) or rejected."""
+
+    __tablename__ = "af_challenge_submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(128), index=True)
+    team: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # the checked predictions, as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    result: Mapped[str] = mapped_column(String(16), default="")  # scored | failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[dict] = mapped_column(JSON, default=dict)  # metric -> value on the public part
+    private: Mapped[dict] = mapped_column(JSON, default=dict)  # ... on the private part (shown after closing)
 
 
 class MaterialVersion(Base):
@@ -147,9 +166,10 @@ class Store:
             return sub.id
 
     def recover(self) -> int:
-        """Put back in the queue what a stopped service was grading."""
+        """Put back in the queue what a stopped service was grading or scoring."""
         with self.session.begin() as db:
-            return db.execute(update(Submission).where(Submission.status == GRADING).values(status=QUEUED)).rowcount
+            return sum(db.execute(update(table).where(table.status == GRADING).values(status=QUEUED)).rowcount
+                       for table in (Submission, ChallengeSubmission))
 
     def claim(self) -> Submission | None:
         """Take the oldest queued submission whose learner has nothing of that assignment being graded
@@ -234,6 +254,45 @@ class Store:
                 ExerciseResult(grade_id=grade_id, points=points, max_points=max_points, manual=True, comment=comment)
             )
             sub.score = sum(e.points for e in sub.exercises)
+
+    # --- challenges ----------------------------------------------------------------------------
+    def submit_predictions(self, challenge: str, team: str, user: str, content: bytes) -> int:
+        with self.session.begin() as db:
+            sub = ChallengeSubmission(challenge=challenge, team=team, user=user, content=content)
+            db.add(sub)
+            db.flush()
+            return sub.id
+
+    def claim_predictions(self) -> ChallengeSubmission | None:
+        with self.claim_lock, self.session.begin() as db:
+            for sub_id in db.scalars(select(ChallengeSubmission.id).where(ChallengeSubmission.status == QUEUED)
+                                     .order_by(ChallengeSubmission.id).limit(20)):
+                claimed = db.execute(update(ChallengeSubmission)
+                                     .where(ChallengeSubmission.id == sub_id, ChallengeSubmission.status == QUEUED)
+                                     .values(status=GRADING)).rowcount
+                if claimed:
+                    return db.get(ChallengeSubmission, sub_id)
+        return None
+
+    def finish_predictions(self, sub_id: int, result: str, message: str, public: dict, private: dict) -> bool:
+        with self.session.begin() as db:
+            sub = db.get(ChallengeSubmission, sub_id, with_for_update=True)
+            if sub is None or sub.status == DONE:
+                return False
+            sub.status, sub.result, sub.message, sub.public, sub.private = DONE, result, message, public, private
+            return True
+
+    def challenge_submissions(self, challenge: str, team: str | None = None) -> list[ChallengeSubmission]:
+        with self.session() as db:
+            query = (select(ChallengeSubmission).options(defer(ChallengeSubmission.content))
+                     .where(ChallengeSubmission.challenge == challenge).order_by(ChallengeSubmission.id))
+            if team is not None:
+                query = query.where(ChallengeSubmission.team == team)
+            return list(db.scalars(query).all())
+
+    def get_predictions(self, sub_id: int) -> ChallengeSubmission | None:
+        with self.session() as db:
+            return db.get(ChallengeSubmission, sub_id)
 
     def pending(self) -> int:
         with self.session() as db:

@@ -1,0 +1,74 @@
+"""`autoformation defis list|check|release`: the organisers' side of the Funathon challenges."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import settings as settings_module
+from . import ChallengeError, load_challenges, read_labels, release_challenge, split_scores
+
+
+def check(challenge, work: Path) -> list[str]:
+    """What keeps a challenge from being run: its release in a scratch folder, the scorer on the baseline
+    and on a perfect prediction (the best value of its metric), nothing hidden in what learners get."""
+    released = release_challenge(challenge, work / "release", work / "hidden")
+    problems = []
+    labels = read_labels(work / "hidden" / challenge.id / "labels.csv", challenge)
+    public = set(json.loads((work / "hidden" / challenge.id / "split.json").read_text())["public"])
+    perfect = split_scores(challenge, dict(labels), labels, public)
+    baseline = released["baseline"]
+    for part in ("public", "private"):
+        if set(perfect[part]) != set(challenge.columns):
+            problems.append(f"{challenge.id}: score.py returns {sorted(perfect[part])}, "
+                            f"the leaderboard columns are {challenge.columns}")
+        elif not challenge.better(perfect[part][challenge.metric], baseline[part][challenge.metric]):
+            problems.append(f"{challenge.id}: a perfect prediction does not beat the baseline on {challenge.metric} "
+                            f"({perfect[part][challenge.metric]} vs {baseline[part][challenge.metric]})")
+    target = work / "release" / challenge.id
+    if (target / "labels.csv").exists():
+        problems.append(f"{challenge.id}: labels.csv is in the release")
+    for path in target.rglob("*.csv"):
+        header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+        if path.name != "train.csv" and challenge.target in header:
+            problems.append(f"{challenge.id}: {path.name} in the release has the target column '{challenge.target}'")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autoformation defis", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["list", "check", "release"])
+    parser.add_argument("--config", help="settings file (default: $AUTOFORMATION_CONFIG or hub_config/settings.yaml)")
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_module.load(args.config)
+        challenges = load_challenges(settings.challenges_dir)
+    except (settings_module.SettingsError, ChallengeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.action == "list":
+        for c in challenges:
+            phases = ", ".join(f"{p.name} {p.start:%Y-%m-%d}→{p.end:%Y-%m-%d}" for p in c.phases)
+            print(f"{c.id:24} {c.kind:15} {c.metric} ({'min' if c.minimize else 'max'})  {phases}  {c.title}")
+        return 0
+    status = 0
+    for challenge in challenges:
+        try:
+            if args.action == "check":
+                with tempfile.TemporaryDirectory(prefix="defi-check-") as tmp:
+                    problems = check(challenge, Path(tmp))
+                for problem in problems:
+                    print(f"ERROR {problem}", file=sys.stderr)
+                print(f"{challenge.id}: {'ok' if not problems else 'FAILED'}")
+                status = status or (1 if problems else 0)
+            else:
+                done = release_challenge(challenge, settings.challenges_release_dir, settings.challenges_hidden_dir)
+                print(f"{challenge.id}: released in {done['release']} ({done['test_rows']} rows to predict, "
+                      f"{done['public_rows']} on the public leaderboard)")
+        except ChallengeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+    return status

@@ -1,0 +1,260 @@
+"""Funathon challenges in the grading service: teams submit predictions, the sandbox scores them,
+everyone reads the leaderboard (/services/grading/challenges/<id>).
+
+A team is a Keycloak group with the teams' prefix; quotas are per team and per day; a file that does
+not pass the checks is refused with its problems and uses no quota. The organisers' scorer runs in
+the grading sandbox, like learner code: it reads the checked predictions and the hidden labels there.
+The public part of the test set ranks during the phase; the private part is revealed once it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tornado import web
+
+from .. import charts
+from ..challenges import Challenge, check_predictions, read_labels, team_of
+from .store import DONE, ChallengeSubmission, Store
+
+log = logging.getLogger("autoformation.grading")
+SCORES_MARK = "AUTOFORMATION-SCORES "
+# Run by the runner in its own interpreter, in the sandbox, in the folder of the staged files below.
+SCORER_CELL = f'''import importlib.util, json
+_spec = importlib.util.spec_from_file_location("score", "score.py")
+_scorer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_scorer)
+_pred, _labels = json.load(open("predictions.json")), json.load(open("labels.json"))
+_public = set(json.load(open("split.json"))["public"])
+_out = {{}}
+_parts = {{"public": [i for i in _labels if i in _public], "private": [i for i in _labels if i not in _public]}}
+for _part, _ids in _parts.items():
+    _got = _scorer.score({{i: _pred[i] for i in _ids}}, {{i: _labels[i] for i in _ids}})
+    _out[_part] = {{str(k): float(v) for k, v in _got.items()}}
+print({SCORES_MARK!r} + json.dumps(_out))
+'''
+
+
+def digits(value: float) -> float:
+    """Scores shown rounded (probing the public part with many tiny changes pays little)."""
+    return float(f"{value:.4g}")
+
+
+class Scorer:
+    """The challenges' worker: one prediction file at a time, from the store's queue."""
+
+    def __init__(self, settings, store: Store, challenges: dict[str, Challenge]):
+        self.settings, self.store, self.challenges = settings, store, challenges
+        self.wakeup = asyncio.Event()
+
+    def hidden(self, challenge: Challenge) -> Path:
+        return self.settings.challenges_hidden_dir / challenge.id
+
+    def test_ids(self, challenge: Challenge) -> set[str]:
+        return set(read_labels(self.hidden(challenge) / "labels.csv", challenge))
+
+    def score(self, sub: ChallengeSubmission) -> tuple[str, str, dict, dict]:
+        from . import executor
+        from .executor import Limits
+
+        challenge = self.challenges[sub.challenge]
+        labels = read_labels(self.hidden(challenge) / "labels.csv", challenge)
+        with tempfile.TemporaryDirectory(prefix="defi-") as tmp:
+            staged = Path(tmp)
+            (staged / "predictions.json").write_bytes(sub.content)
+            (staged / "labels.json").write_text(json.dumps(labels))
+            shutil.copyfile(self.hidden(challenge) / "split.json", staged / "split.json")
+            shutil.copyfile(challenge.path / "score.py", staged / "score.py")
+            g = self.settings.grading
+            limits = Limits(cell_timeout=g.cell_timeout, wall_timeout=g.timeout, memory_mb=g.memory_mb,
+                            cpu_seconds=g.cpu_seconds, max_output_kb=g.max_output_kb)
+            reply = executor.run([{"kind": "test", "source": SCORER_CELL}], "", staged, limits)
+        test = (reply.get("tests") or {}).get("0") or {}
+        outputs = test.get("outputs") or []
+        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        if reply.get("outcome") != "done" or not test.get("passed") or SCORES_MARK not in text:
+            error = next((o.get("evalue", "") for o in outputs if o.get("output_type") == "error"), "")
+            log.error("challenge %s: the scorer failed on submission %s: %s %s", sub.challenge, sub.id,
+                      reply.get("outcome"), error)
+            return ("failed", "Le calcul du score a échoué (erreur du script des organisateurs, prévenus) : "
+                    "votre soumission ne compte pas dans le quota.", {}, {})
+        scores = json.loads(text.split(SCORES_MARK, 1)[1].splitlines()[0])
+        return "scored", "Prédictions évaluées.", scores["public"], scores["private"]
+
+    async def work(self) -> None:
+        while True:
+            sub = await asyncio.to_thread(self.store.claim_predictions)
+            if sub is None:
+                self.wakeup.clear()
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=2)
+                except TimeoutError:
+                    pass
+                continue
+            try:
+                result = await asyncio.to_thread(self.score, sub)
+            except Exception:
+                log.exception("scoring submission %s of %s failed", sub.id, sub.challenge)
+                result = ("failed", "Le calcul du score a rencontré une erreur de la plateforme : soumettez à "
+                          "nouveau un peu plus tard.", {}, {})
+            await asyncio.to_thread(self.store.finish_predictions, sub.id, *result)
+            log.info("challenge %s, submission %s of %s: %s %s", sub.challenge, sub.id, sub.team, result[0],
+                     result[2])
+
+
+@dataclass
+class Row:
+    team: str
+    score: float | None
+    scores: dict
+    submissions: int
+    last: datetime | None
+    baseline: bool = False
+
+
+def leaderboard(challenge: Challenge, subs: list[ChallengeSubmission], part: str,
+                baseline: dict | None) -> list[Row]:
+    """One row per team (its best score on `part`), the baseline among them, best first."""
+    best: dict[str, Row] = {}
+    for sub in subs:
+        if sub.status != DONE or sub.result != "scored":
+            continue
+        row = best.setdefault(sub.team, Row(sub.team, None, {}, 0, None))
+        row.submissions += 1
+        row.last = sub.created_at
+        value = (getattr(sub, part) or {}).get(challenge.metric)
+        if value is not None and (row.score is None or challenge.better(value, row.score)):
+            row.score, row.scores = value, getattr(sub, part)
+    rows = [r for r in best.values() if r.score is not None]
+    if baseline and part in baseline:
+        rows.append(Row("Référence (moyenne)", baseline[part][challenge.metric], baseline[part], 0, None, True))
+    return sorted(rows, key=lambda r: r.score if challenge.minimize else -r.score)
+
+
+def quota_used(challenge: Challenge, subs: list[ChallengeSubmission], team: str, today: datetime) -> int:
+    """Scored (or being scored) files of this team today: refused and failed ones do not count."""
+    return sum(1 for s in subs if s.team == team and s.created_at.date() == today.date()
+               and not (s.status == DONE and s.result == "failed"))
+
+
+class ChallengePage:
+    """Mixin for the grading service's handlers (BaseHandler): the challenge or a 404, the user's team."""
+
+    def challenge_or_404(self, challenge_id: str) -> Challenge:
+        challenge = self.app.challenges.get(challenge_id)
+        if challenge is None:
+            raise web.HTTPError(404, f"Le défi « {challenge_id} » n'existe pas.")
+        return challenge
+
+    def team(self) -> str | None:
+        return team_of(self.current_user.get("groups", []), self.app.settings.challenges.team_prefix)
+
+    def board(self, challenge: Challenge) -> dict:
+        subs = self.app.store.challenge_submissions(challenge.id)
+        closed = challenge.closed()
+        baseline = self.app.baselines.get(challenge.id)
+        part = "private" if closed else "public"
+        rows = leaderboard(challenge, subs, part, baseline)
+        return {
+            "challenge": challenge.id, "metric": challenge.metric, "minimize": challenge.minimize,
+            "columns": challenge.columns, "part": part, "closed": closed,
+            "phase": (challenge.phase().name if challenge.phase() else None),
+            "rows": [{"rank": i + 1, "team": r.team, "score": digits(r.score), "baseline": r.baseline,
+                      "scores": {k: digits(v) for k, v in r.scores.items()}, "submissions": r.submissions,
+                      "last": r.last.isoformat() + "Z" if r.last else None} for i, r in enumerate(rows)],
+        }
+
+
+def submission_json(sub: ChallengeSubmission, closed: bool) -> dict:
+    return {"id": sub.id, "challenge": sub.challenge, "team": sub.team, "user": sub.user, "status": sub.status,
+            "result": sub.result, "message": sub.message,
+            "public": {k: digits(v) for k, v in (sub.public or {}).items()},
+            "private": {k: digits(v) for k, v in (sub.private or {}).items()} if closed else None,
+            "created_at": sub.created_at.isoformat() + "Z"}
+
+
+def handlers(base):
+    """The challenges' routes, on the grading service's base handler (HubOAuth, JSON errors under /api/)."""
+
+    class Predictions(ChallengePage, base):
+        @web.authenticated
+        def post(self, challenge_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            team = self.team()
+            if team is None:
+                raise web.HTTPError(403, "Vous ne faites partie d'aucune équipe du Funathon : demandez aux "
+                                    "organisateurs de vous ajouter à une équipe pour soumettre.")
+            if challenge.phase() is None:
+                raise web.HTTPError(409, "Le défi est clos : le classement final est affiché." if challenge.closed()
+                                    else "Le défi n'est pas encore ouvert aux soumissions.")
+            content = self.request.files["fichier"][0]["body"] if "fichier" in self.request.files \
+                else self.request.body
+            scorer: Scorer = self.app.scorer
+            predictions, problems = check_predictions(content, challenge, scorer.test_ids(challenge))
+            if problems:
+                self.set_status(400)
+                self.finish({"status": 400, "message": "Fichier refusé (il ne compte pas dans le quota).",
+                             "problems": problems})
+                return
+            subs = self.app.store.challenge_submissions(challenge.id, team)
+            used = quota_used(challenge, subs, team, datetime.now(UTC))
+            if used >= challenge.quota_per_day:
+                raise web.HTTPError(429, f"Quota atteint : {challenge.quota_per_day} soumissions par équipe et "
+                                    "par jour. Revenez demain, ou choisissez mieux la prochaine !")
+            sub_id = self.app.store.submit_predictions(challenge.id, team, self.current_user["name"],
+                                                       json.dumps(predictions).encode())
+            scorer.wakeup.set()
+            self.set_status(202)
+            self.finish({"id": sub_id, "status": "queued", "team": team,
+                         "quota_left": challenge.quota_per_day - used - 1,
+                         "url": f"{self.app.prefix}api/challenges/{challenge.id}/submissions/{sub_id}"})
+
+        @web.authenticated
+        def get(self, challenge_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            team = self.team()
+            subs = self.app.store.challenge_submissions(challenge.id, team) if team else []
+            self.finish({"team": team, "submissions": [submission_json(s, challenge.closed()) for s in subs]})
+
+    class OnePrediction(ChallengePage, base):
+        @web.authenticated
+        def get(self, challenge_id: str, sub_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            sub = self.app.store.get_predictions(int(sub_id))
+            if sub is None or sub.challenge != challenge.id or sub.team != self.team():
+                raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
+            self.finish(submission_json(sub, challenge.closed()))
+
+    class Board(ChallengePage, base):
+        @web.authenticated
+        def get(self, challenge_id: str):
+            self.finish(self.board(self.challenge_or_404(challenge_id)))
+
+    class Page(ChallengePage, base):
+        @web.authenticated
+        def get(self, challenge_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            board = self.board(challenge)
+            team = self.team()
+            mine = self.app.store.challenge_submissions(challenge.id, team) if team else []
+            scores = [r["score"] for r in board["rows"] if not r["baseline"]]
+            chart = charts.histogram(scores, 5, max(scores), f"Scores ({challenge.metric})") if scores else ""
+            self.render_page("challenge.html", challenge=challenge, board=board, team=team, mine=mine,
+                             chart=chart, used=quota_used(challenge, mine, team or "", datetime.now(UTC)))
+
+    def routes(prefix: str) -> list[tuple]:
+        return [
+            (prefix + r"challenges/([\w-]+)", Page),
+            (prefix + r"api/challenges/([\w-]+)/submissions", Predictions),
+            (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)", OnePrediction),
+            (prefix + r"api/challenges/([\w-]+)/leaderboard", Board),
+        ]
+
+    return routes

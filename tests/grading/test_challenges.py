@@ -1,0 +1,191 @@
+"""A Funathon challenge end to end: two teams of two, a participant in no team, the real platform.
+
+Members submit from the challenge page (upload) and from their terminal (`autoformation defi soumettre`
+with their own token); the sandbox scores; the leaderboard updates without a reload; the quota, a
+malformed file, another team's submission and a participant without a team are each refused with their
+message; the labels appear nowhere a participant can read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+from playwright.sync_api import expect
+
+from autoformation.challenges import load_challenge, read_labels, release_challenge
+
+from ..conftest import PASSWORD, REALM, ROOT, screenshot, sign_in, start_platform
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TEAMS = {"ana": "equipe-a", "anouk": "equipe-a", "basile": "equipe-b", "bianca": "equipe-b", "nadia": None}
+CHALLENGE = "prix-immobilier"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    root = tmp_path_factory.mktemp("funathon")
+    realm = json.loads(REALM.read_text())
+    realm["users"] += [{"username": name, "enabled": True, "firstName": name, "lastName": "Test",
+                        "email": f"{name}@example.org", "emailVerified": True,
+                        "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+                        "groups": ["/learners"] + ([f"/{team}"] if team else [])} for name, team in TEAMS.items()]
+    (root / "realm.json").write_text(json.dumps(realm))
+    # The real challenge, with a quota of 2 a day so that the third submission is refused.
+    source = root / "challenges" / CHALLENGE
+    shutil.copytree(ROOT / "challenges" / CHALLENGE, source)
+    data = yaml.safe_load((source / "challenge.yaml").read_text())
+    data["quota_per_day"] = 2
+    (source / "challenge.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    release_challenge(load_challenge(source), root / "data" / "release" / "defis", root / "data" / "grading" / "defis")
+    platform = start_platform(root, challenges={"source_dir": str(root / "challenges")})
+    platform.challenge = load_challenge(source)
+    yield platform
+    platform.stop()
+
+
+def predictions_file(platform, tmp_path, factor: float, name: str) -> str:
+    """A plausible model: the department's median price per m² from train.csv, times the surface."""
+    release = platform.data_dir / "release" / "defis" / CHALLENGE
+    per_m2: dict[str, list[float]] = {}
+    with (release / "train.csv").open() as f:
+        for row in csv.DictReader(f):
+            per_m2.setdefault(row["departement"], []).append(float(row["prix"]) / float(row["surface"]))
+    median = {d: sorted(v)[len(v) // 2] for d, v in per_m2.items()}
+    path = tmp_path / name
+    with (release / "test.csv").open() as f, path.open("w") as out:
+        out.write("id,prix\n")
+        for row in csv.DictReader(f):
+            out.write(f"{row['id']},{median[row['departement']] * float(row['surface']) * factor:.0f}\n")
+    return str(path)
+
+
+def token_of(browser, platform, name: str) -> str:
+    """A participant's own API token, from the hub's token page (as she would get one)."""
+    page = browser.new_context().new_page()
+    sign_in(page, platform, name, next_url="/hub/token")
+    page.wait_for_url(re.compile(r"/hub/token"))
+    page.get_by_role("button", name="Request new API token").click()
+    expect(page.locator("#token-result")).not_to_be_empty()
+    token = page.locator("#token-result").inner_text().strip()
+    page.context.close()
+    return token
+
+
+def api(platform, token: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{platform.url}/services/grading/api/challenges/{CHALLENGE}{path}",
+                                     data=body, headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def submit_from_terminal(platform, token: str, path: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "JUPYTERHUB_API_TOKEN": token,
+           "AUTOFORMATION_GRADING_URL": f"{platform.url}/services/grading/"}
+    return subprocess.run([sys.executable, "-m", "autoformation.cli", "defi", "soumettre", path, "--defi", CHALLENGE],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_path):
+    tokens = {name: token_of(browser, platform, name) for name in TEAMS}
+
+    # ana (team A) uploads from the challenge page; the score appears, then her team's row.
+    ana = browser.new_context(locale="fr-FR").new_page()
+    sign_in(ana, platform, "ana", next_url=f"/services/grading/challenges/{CHALLENGE}")
+    ana.wait_for_url(re.compile(rf"/services/grading/challenges/{CHALLENGE}"))
+    expect(ana.locator("#leaderboard tr.baseline")).to_have_count(1)
+    ana.locator("#upload input[type=file]").set_input_files(predictions_file(platform, tmp_path, 1.0, "a.csv"))
+    ana.locator("#upload button").click()
+    expect(ana.locator("#upload-result")).to_contain_text("Score public : mape = ", timeout=120_000)
+    expect(ana.locator("#leaderboard tr.mine[data-team=equipe-a]")).to_have_count(1, timeout=15_000)
+
+    # anouk (team A) sends a malformed file: refused with its problems, and the quota is untouched.
+    status, answer = api(platform, tokens["anouk"], "/submissions", b"id,prix\nV03000,beaucoup\n")
+    assert status == 400 and "ne compte pas dans le quota" in answer["message"]
+    assert any("n'est pas un nombre" in p for p in answer["problems"])
+
+    # basile (team B) submits twice from his terminal, a worse then a better model; the third is over quota.
+    worse = submit_from_terminal(platform, tokens["basile"], predictions_file(platform, tmp_path, 1.3, "b1.csv"))
+    assert worse.returncode == 0 and "Équipe equipe-b : score public mape = " in worse.stdout, worse.stderr
+    better = submit_from_terminal(platform, tokens["bianca"], predictions_file(platform, tmp_path, 1.0, "b2.csv"))
+    assert better.returncode == 0, better.stderr
+    over = submit_from_terminal(platform, tokens["basile"], predictions_file(platform, tmp_path, 0.9, "b3.csv"))
+    assert over.returncode == 1 and "Quota atteint : 2 soumissions par équipe et par jour" in over.stderr
+
+    # The board: one row per team (its best), the baseline last, team B's row on ana's page without a reload.
+    status, board = api(platform, tokens["nadia"], "/leaderboard")
+    assert status == 200 and board["part"] == "public" and not board["closed"]
+    teams = [r["team"] for r in board["rows"]]
+    assert sorted(teams[:2]) == ["equipe-a", "equipe-b"] and board["rows"][-1]["baseline"]
+    row_b = next(r for r in board["rows"] if r["team"] == "equipe-b")
+    assert row_b["submissions"] == 2 and row_b["score"] == next(
+        r["score"] for r in board["rows"] if r["team"] == "equipe-a")  # same model, same score
+    expect(ana.locator("#leaderboard tr[data-team=equipe-b]")).to_have_count(1, timeout=15_000)
+    screenshot(ana, "challenge-leaderboard")
+
+    # Team B cannot read team A's submission; nadia (no team) reads the board but cannot submit.
+    status, mine = api(platform, tokens["ana"], "/submissions")
+    (ana_sub,) = mine["submissions"]
+    assert mine["team"] == "equipe-a" and ana_sub["private"] is None  # private scores hidden until the end
+    assert api(platform, tokens["bianca"], f"/submissions/{ana_sub['id']}")[0] == 404
+    status, answer = api(platform, tokens["nadia"], "/submissions", b"id,prix\n")
+    assert status == 403 and "aucune équipe" in answer["message"]
+    nadia = browser.new_context(locale="fr-FR").new_page()
+    sign_in(nadia, platform, "nadia", next_url=f"/services/grading/challenges/{CHALLENGE}")
+    expect(nadia.locator("#no-team")).to_be_visible()
+    expect(nadia.locator("#upload")).to_have_count(0)
+
+    # The labels are nowhere a participant can read: the release, the API's answers, the logs.
+    labels = read_labels(platform.data_dir / "grading" / "defis" / CHALLENGE / "labels.csv", platform.challenge)
+    pairs = [f"{i},{int(v)}" for i, v in list(labels.items())[:100]]
+    readable = [p.read_text(errors="replace") for p in (platform.data_dir / "release").rglob("*") if p.is_file()]
+    readable += [json.dumps(board), json.dumps(mine)]
+    readable += [p.read_text(errors="replace") for p in (platform.data_dir / "logs").glob("*.log")]
+    assert not any(pair in text for pair in pairs for text in readable)
+    ana.context.close()
+    nadia.context.close()
+
+
+def test_the_scorer_runs_in_the_sandbox_and_a_broken_one_scores_nothing(tmp_path):
+    """The organisers' score.py runs in the grading sandbox; when it raises, the submission gets an
+    organiser-facing failure (logged), no score, and does not count in the quota."""
+    from autoformation.grading import executor
+    from autoformation.grading.challenges import Scorer, quota_used
+    from autoformation.grading.store import Store
+    from autoformation.settings import Settings
+
+    executor.staging_dir = str(tmp_path)
+    source = tmp_path / "challenges" / CHALLENGE
+    shutil.copytree(ROOT / "challenges" / CHALLENGE, source)
+    settings = Settings()
+    settings.platform.data_dir = str(tmp_path / "data")
+    challenge = load_challenge(source)
+    release_challenge(challenge, settings.challenges_release_dir, settings.challenges_hidden_dir)
+    labels = read_labels(settings.challenges_hidden_dir / CHALLENGE / "labels.csv", challenge)
+    store = Store(f"sqlite:///{tmp_path / 'grading.sqlite'}")
+    scorer = Scorer(settings, store, {CHALLENGE: challenge})
+
+    perfect = store.submit_predictions(CHALLENGE, "equipe-a", "ana", json.dumps(labels).encode())
+    result, _, public, private = scorer.score(store.claim_predictions())
+    assert (result, public["mape"], private["rmse"]) == ("scored", 0.0, 0.0)
+    store.finish_predictions(perfect, result, "", public, private)
+
+    (source / "score.py").write_text("def score(predictions, labels):\n    raise ValueError('colonne oubliée')\n")
+    broken = store.submit_predictions(CHALLENGE, "equipe-a", "ana", json.dumps(labels).encode())
+    result, message, public, private = scorer.score(store.claim_predictions())
+    assert result == "failed" and public == private == {} and "organisateurs" in message
+    store.finish_predictions(broken, result, message, public, private)
+    assert quota_used(challenge, store.challenge_submissions(CHALLENGE), "equipe-a", datetime.now(UTC)) == 1
