@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -212,3 +213,24 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def api_token(browser, platform: Platform, username: str) -> str:
+    """A user's own API token, requested on the hub's token page as a person does (the page's script
+    must be ready: a click before it is becomes a plain form submission)."""
+    page = browser.new_context().new_page()
+    sign_in(page, platform, username, next_url="/hub/token")
+    page.wait_for_url(re.compile(r"/hub/token"))
+    page.wait_for_load_state("networkidle")
+    result = page.locator("#token-result")
+    for _ in range(3):
+        page.get_by_role("button", name="Request new API token").click()
+        try:
+            result.wait_for(state="visible", timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the click came too early: the page reloaded, click again
+            page.wait_for_load_state("networkidle")
+    token = result.inner_text().strip()
+    page.context.close()
+    assert token, f"no API token for {username}"
+    return token

@@ -9,6 +9,7 @@ message; the labels appear nowhere a participant can read.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -25,7 +26,7 @@ from playwright.sync_api import expect
 
 from autoformation.challenges import load_challenge, read_labels, release_challenge
 
-from ..conftest import PASSWORD, REALM, ROOT, screenshot, sign_in, start_platform
+from ..conftest import PASSWORD, REALM, ROOT, api_token, screenshot, sign_in, start_platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TEAMS = {"ana": "equipe-a", "anouk": "equipe-a", "basile": "equipe-b", "bianca": "equipe-b", "nadia": None}
@@ -70,18 +71,6 @@ def predictions_file(platform, tmp_path, factor: float, name: str) -> str:
     return str(path)
 
 
-def token_of(browser, platform, name: str) -> str:
-    """A participant's own API token, from the hub's token page (as she would get one)."""
-    page = browser.new_context().new_page()
-    sign_in(page, platform, name, next_url="/hub/token")
-    page.wait_for_url(re.compile(r"/hub/token"))
-    page.get_by_role("button", name="Request new API token").click()
-    expect(page.locator("#token-result")).not_to_be_empty()
-    token = page.locator("#token-result").inner_text().strip()
-    page.context.close()
-    return token
-
-
 def api(platform, token: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(f"{platform.url}/services/grading/api/challenges/{CHALLENGE}{path}",
                                      data=body, headers={"Authorization": f"token {token}"})
@@ -100,7 +89,7 @@ def submit_from_terminal(platform, token: str, path: str) -> subprocess.Complete
 
 
 def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_path):
-    tokens = {name: token_of(browser, platform, name) for name in TEAMS}
+    tokens = {name: api_token(browser, platform, name) for name in TEAMS}
 
     # ana (team A) uploads from the challenge page; the score appears, then her team's row.
     ana = browser.new_context(locale="fr-FR").new_page()
@@ -138,7 +127,8 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
 
     # Team B cannot read team A's submission; nadia (no team) reads the board but cannot submit.
     status, mine = api(platform, tokens["ana"], "/submissions")
-    (ana_sub,) = mine["submissions"]
+    refused, ana_sub = sorted(mine["submissions"], key=lambda sub: sub["result"])  # anouk's file, then ana's
+    assert (refused["result"], refused["user"], ana_sub["result"]) == ("refused", "anouk", "scored")
     assert mine["team"] == "equipe-a" and ana_sub["private"] is None  # private scores hidden until the end
     assert api(platform, tokens["bianca"], f"/submissions/{ana_sub['id']}")[0] == 404
     status, answer = api(platform, tokens["nadia"], "/submissions", b"id,prix\n")
@@ -157,6 +147,47 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
     assert not any(pair in text for pair in pairs for text in readable)
     ana.context.close()
     nadia.context.close()
+
+
+
+def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(platform, browser):
+    """After the teams' round above: claire (trainers) organises; participants see the private board."""
+    learner = browser.new_context().new_page()
+    sign_in(learner, platform, "nadia", next_url="/hub/home")
+    learner.wait_for_url(re.compile(r"/hub/home"))
+    expect(learner.locator(f"#challenge-{CHALLENGE}")).to_contain_text("ouvert jusqu'au")
+    assert learner.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}").status == 403
+
+    page = browser.new_context(locale="fr-FR").new_page()
+    sign_in(page, platform, "claire", next_url=f"/services/grading/trainers/challenges/{CHALLENGE}")
+    page.wait_for_url(re.compile(rf"/trainers/challenges/{CHALLENGE}"))
+    team_a = page.locator("#teams tr[data-team=equipe-a]")
+    expect(team_a).to_contain_text("ana, anouk")
+    expect(team_a).to_contain_text("n'est pas un nombre")  # anouk's refused file, and why
+    expect(page.locator("#teams tr[data-team=equipe-b] td").nth(2)).to_have_text("2")
+    csv_text = page.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}.csv").text()
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [(r["user"], r["result"]) for r in rows] == [
+        ("ana", "scored"), ("anouk", "refused"), ("basile", "scored"), ("bianca", "scored")]
+
+    page.get_by_role("button", name="Clore le défi et révéler le classement privé").click()
+    expect(page.locator("#state")).to_contain_text("Défi clos")
+    expect(page.locator("#shifts tr[data-team=equipe-b]")).to_have_count(1)
+    expect(page.locator("#debrief svg")).to_have_count(1)
+    screenshot(page, "challenge-debrief")
+
+    # Participants now see the private board, their private scores, and cannot submit any more.
+    token = api_token(browser, platform, "ana")
+    status, board = api(platform, token, "/leaderboard")
+    assert board["closed"] and board["part"] == "private"
+    scored = [sub for sub in api(platform, token, "/submissions")[1]["submissions"] if sub["result"] == "scored"]
+    assert scored[0]["private"]["mape"] > 0
+    status, answer = api(platform, token, "/submissions", b"id,prix\n")
+    assert status == 409 and "clos" in answer["message"]
+    learner.goto(f"{platform.url}/services/grading/challenges/{CHALLENGE}")
+    expect(learner.locator("#phase")).to_contain_text("classement final")
+    page.context.close()
+    learner.context.close()
 
 
 def test_the_scorer_runs_in_the_sandbox_and_a_broken_one_scores_nothing(tmp_path):

@@ -82,15 +82,19 @@ class Challenge:
     public_fraction: float
     phases: list[Phase]
     path: Path
+    closed_at: datetime | None = None  # the organisers closed it early (the grading service knows)
 
     def phase(self, now: datetime | None = None) -> Phase | None:
         """The phase open now, if any."""
         now = now or datetime.now(UTC)
+        if self.closed(now):
+            return None
         return next((p for p in self.phases if p.start <= now < p.end), None)
 
     def closed(self, now: datetime | None = None) -> bool:
-        """After its last phase: the private leaderboard is revealed."""
-        return (now or datetime.now(UTC)) >= max(p.end for p in self.phases)
+        """After its last phase, or closed by the organisers: the private leaderboard is revealed."""
+        now = now or datetime.now(UTC)
+        return (self.closed_at is not None and now >= self.closed_at) or now >= max(p.end for p in self.phases)
 
     def better(self, a: float, b: float) -> bool:
         return a < b if self.minimize else a > b

@@ -141,25 +141,25 @@ def leaderboard(challenge: Challenge, subs: list[ChallengeSubmission], part: str
 def quota_used(challenge: Challenge, subs: list[ChallengeSubmission], team: str, today: datetime) -> int:
     """Scored (or being scored) files of this team today: refused and failed ones do not count."""
     return sum(1 for s in subs if s.team == team and s.created_at.date() == today.date()
-               and not (s.status == DONE and s.result == "failed"))
+               and not (s.status == DONE and s.result in ("failed", "refused")))
 
 
 class ChallengePage:
     """Mixin for the grading service's handlers (BaseHandler): the challenge or a 404, the user's team."""
 
     def challenge_or_404(self, challenge_id: str) -> Challenge:
-        challenge = self.app.challenges.get(challenge_id)
+        challenge = self.service.challenges.get(challenge_id)
         if challenge is None:
             raise web.HTTPError(404, f"Le défi « {challenge_id} » n'existe pas.")
         return challenge
 
     def team(self) -> str | None:
-        return team_of(self.current_user.get("groups", []), self.app.settings.challenges.team_prefix)
+        return team_of(self.current_user.get("groups", []), self.service.settings.challenges.team_prefix)
 
     def board(self, challenge: Challenge) -> dict:
-        subs = self.app.store.challenge_submissions(challenge.id)
+        subs = self.service.store.challenge_submissions(challenge.id)
         closed = challenge.closed()
-        baseline = self.app.baselines.get(challenge.id)
+        baseline = self.service.baselines.get(challenge.id)
         part = "private" if closed else "public"
         rows = leaderboard(challenge, subs, part, baseline)
         return {
@@ -199,6 +199,7 @@ def handlers(base):
             scorer: Scorer = self.app.scorer
             predictions, problems = check_predictions(content, challenge, scorer.test_ids(challenge))
             if problems:
+                self.app.store.record_refused(challenge.id, team, self.current_user["name"], "\n".join(problems))
                 self.set_status(400)
                 self.finish({"status": 400, "message": "Fichier refusé (il ne compte pas dans le quota).",
                              "problems": problems})
@@ -256,5 +257,88 @@ def handlers(base):
             (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)", OnePrediction),
             (prefix + r"api/challenges/([\w-]+)/leaderboard", Board),
         ]
+
+    return routes
+
+
+# --- organisers (the trainers' pages: the trainers' scope) ------------------------------------------
+def rank_shift(challenge: Challenge, subs: list[ChallengeSubmission]) -> list[tuple[str, int, int]]:
+    """(team, public rank, private rank) of each team, by its best submission on each part: the debrief
+    of overfitting to the public part, which no competition platform shows."""
+    public = [r.team for r in leaderboard(challenge, subs, "public", None)]
+    private = [r.team for r in leaderboard(challenge, subs, "private", None)]
+    return [(team, public.index(team) + 1, private.index(team) + 1) for team in public if team in private]
+
+
+def organiser_handlers(trainer_page):
+    """The organisers' pages, on the trainers' base page (it checks the trainers' scope)."""
+    import csv
+    import io
+
+    from ..web import hub_api
+
+    class Organise(ChallengePage, trainer_page):
+        async def teams(self) -> dict[str, list[str]]:
+            prefix = self.service.settings.challenges.team_prefix
+            teams: dict[str, list[str]] = {}
+            for user in await hub_api("/users?state="):
+                for group in user.get("groups", []):
+                    if group.startswith(prefix):
+                        teams.setdefault(group, []).append(user["name"])
+            return {team: sorted(members) for team, members in sorted(teams.items())}
+
+        @web.authenticated
+        async def get(self, challenge_id: str, fmt: str | None = None):
+            challenge = self.challenge_or_404(challenge_id)
+            subs = self.service.store.challenge_submissions(challenge.id)
+            if fmt == ".csv":
+                out = io.StringIO()
+                writer = csv.writer(out)
+                writer.writerow(["id", "team", "user", "created_at", "status", "result", "message",
+                                 *[f"public_{c}" for c in challenge.columns],
+                                 *[f"private_{c}" for c in challenge.columns]])
+                for sub in subs:
+                    writer.writerow([sub.id, sub.team, sub.user, sub.created_at.isoformat(), sub.status, sub.result,
+                                     sub.message, *[(sub.public or {}).get(c, "") for c in challenge.columns],
+                                     *[(sub.private or {}).get(c, "") for c in challenge.columns]])
+                self.set_header("Content-Type", "text/csv; charset=utf-8")
+                self.set_header("Content-Disposition", f'attachment; filename="{challenge.id}-soumissions.csv"')
+                self.finish(out.getvalue())
+                return
+            teams = await self.teams()
+            for sub in subs:
+                teams.setdefault(sub.team, [])
+            best = {part: {r.team: digits(r.score) for r in leaderboard(challenge, subs, part, None)}
+                    for part in ("public", "private")}
+            per_team = {team: {"subs": [s for s in subs if s.team == team],
+                               "public": best["public"].get(team), "private": best["private"].get(team)}
+                        for team in teams}
+            hours: dict[str, int] = {}
+            for sub in subs:
+                hour = sub.created_at.strftime("%d/%m %Hh")
+                hours[hour] = hours.get(hour, 0) + 1
+            activity = charts.horizontal_bars([(h, n, "bar") for h, n in hours.items()],
+                                              "Soumissions par heure", unit="", maximum=max(hours.values())) \
+                if hours else ""
+            shifts = rank_shift(challenge, subs) if challenge.closed() else []
+            debrief = charts.horizontal_bars(
+                [(f"{t} : {a}e → {b}e", abs(a - b), "passed" if b <= a else "in_progress") for t, a, b in shifts],
+                "Rang public → rang privé (écart)", unit="", maximum=max([abs(a - b) for _, a, b in shifts] + [1]),
+            ) if shifts else ""
+            self.render_page("challenge_organise.html", challenge=challenge, board=self.board(challenge),
+                             teams=teams, per_team=per_team, activity=activity, debrief=debrief, shifts=shifts,
+                             closed_by=self.service.store.closed_challenges().get(challenge.id))
+
+        @web.authenticated
+        async def post(self, challenge_id: str, fmt: str | None = None):
+            challenge = self.challenge_or_404(challenge_id)
+            if not challenge.closed():
+                closed_at = self.service.store.close_challenge(challenge.id, self.current_user["name"])
+                challenge.closed_at = closed_at.replace(tzinfo=UTC)
+                log.info("%s closed challenge %s", self.current_user["name"], challenge.id)
+            self.redirect(f"{self.service.prefix}trainers/challenges/{challenge.id}")
+
+    def routes(prefix: str) -> list[tuple]:
+        return [(prefix + r"trainers/challenges/([\w-]+)(\.csv)?", Organise)]
 
     return routes

@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import threading
+from datetime import UTC
 from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
@@ -327,6 +328,9 @@ class GradingService:
                            if (settings.challenges_hidden_dir / c.id / "labels.csv").is_file()}  # released ones
         self.baselines = {c: json.loads(p.read_text()) for c in self.challenges
                           if (p := settings.challenges_hidden_dir / c / "baseline.json").is_file()}
+        for challenge_id, closed_at in self.store.closed_challenges().items():  # closed early by organisers
+            if challenge_id in self.challenges:
+                self.challenges[challenge_id].closed_at = closed_at.replace(tzinfo=UTC)
         self.scorer = challenges.Scorer(settings, self.store, self.challenges)
         self.hub_auth = HubOAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
 
@@ -345,6 +349,7 @@ class GradingService:
             (p + r"api/material/([^/]+)", MaterialAPI),
             *trainers.routes(p),
             *challenges.handlers(BaseHandler)(p),
+            *challenges.organiser_handlers(trainers.TrainerPage)(p),
             (p + "oauth_callback", HubOAuthCallbackHandler),
         ]
         return web.Application(

@@ -90,10 +90,20 @@ class ChallengeSubmission(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)  # the checked predictions, as JSON
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
-    result: Mapped[str] = mapped_column(String(16), default="")  # scored | failed
+    result: Mapped[str] = mapped_column(String(16), default="")  # scored | failed | refused
     message: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[dict] = mapped_column(JSON, default=dict)  # metric -> value on the public part
     private: Mapped[dict] = mapped_column(JSON, default=dict)  # ... on the private part (shown after closing)
+
+
+class ChallengeState(Base):
+    """An organiser's decision on a challenge: closed (the private leaderboard revealed) at that time."""
+
+    __tablename__ = "af_challenge_state"
+
+    challenge: Mapped[str] = mapped_column(String(128), primary_key=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_by: Mapped[str] = mapped_column(String(255), default="")
 
 
 class MaterialVersion(Base):
@@ -263,6 +273,12 @@ class Store:
             db.flush()
             return sub.id
 
+    def record_refused(self, challenge: str, team: str, user: str, problems: str) -> None:
+        """A file that did not pass the checks: no score, no quota; organisers see who is stuck on what."""
+        with self.session.begin() as db:
+            db.add(ChallengeSubmission(challenge=challenge, team=team, user=user, content=b"", status=DONE,
+                                       result="refused", message=problems))
+
     def claim_predictions(self) -> ChallengeSubmission | None:
         with self.claim_lock, self.session.begin() as db:
             for sub_id in db.scalars(select(ChallengeSubmission.id).where(ChallengeSubmission.status == QUEUED)
@@ -289,6 +305,15 @@ class Store:
             if team is not None:
                 query = query.where(ChallengeSubmission.team == team)
             return list(db.scalars(query).all())
+
+    def close_challenge(self, challenge: str, by: str) -> datetime:
+        with self.session.begin() as db:
+            state = db.merge(ChallengeState(challenge=challenge, closed_at=now(), closed_by=by))
+            return state.closed_at
+
+    def closed_challenges(self) -> dict[str, datetime]:
+        with self.session() as db:
+            return {s.challenge: s.closed_at for s in db.scalars(select(ChallengeState)) if s.closed_at}
 
     def get_predictions(self, sub_id: int) -> ChallengeSubmission | None:
         with self.session() as db:

@@ -77,7 +77,8 @@ class Overview(TrainerPage):
     async def get(self):
         learners = await self.learners()
         reports = [course_report(self.service.store, c, learners) for c in self.service.courses.values()]
-        self.render_page("trainer_overview.html", reports=reports, learners=learners)
+        self.render_page("trainer_overview.html", reports=reports, learners=learners,
+                         challenges=list(self.service.challenges.values()))
 
 
 class CourseDashboard(TrainerPage):
