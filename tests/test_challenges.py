@@ -87,14 +87,21 @@ def test_teams_are_the_groups_with_the_prefix():
     assert team_of(["learners", "promo-a"], "equipe-") is None
 
 
-def test_the_real_challenge_passes_its_checks_and_a_broken_one_is_named(tmp_path):
-    (challenge,) = [c for c in load_challenges(REAL) if c.id == "prix-immobilier"]
-    assert check(challenge, tmp_path / "ok") == []
+def test_the_real_challenges_pass_their_checks_and_a_broken_one_is_named(tmp_path):
+    challenges = {c.id: c for c in load_challenges(REAL)}
+    assert set(challenges) == {"prix-immobilier", "codage-naf"}
+    for challenge in challenges.values():  # released, scored (baseline, perfect), starters run, nothing leaks
+        assert check(challenge, tmp_path / challenge.id) == [], challenge.id
+    challenge = challenges["prix-immobilier"]
     broken = tmp_path / "casse" / "prix-immobilier"
     shutil.copytree(challenge.path, broken)
     data = yaml.safe_load((broken / "challenge.yaml").read_text())
     (broken / "score.py").write_text("def score(p, l):\n    return {'mape': 0.0}\n")  # rmse forgotten
-    assert any("leaderboard columns" in p for p in check(load_challenge(broken), tmp_path / "broken"))
+    starter = broken / "parcours" / "debutant.ipynb"
+    starter.write_text(starter.read_text().replace('\\"surface\\"]).groupby', '\\"surfaces\\"]).groupby'))
+    problems = check(load_challenge(broken), tmp_path / "broken")
+    assert any("leaderboard columns" in p for p in problems)
+    assert any("debutant.ipynb does not run to the end" in p and "surfaces" in p for p in problems), problems
     data["metric"]["direction"] = "maximise"
     (broken / "challenge.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ChallengeError, match="field 'metric.direction' must be one of minimize, maximize"):

@@ -14,7 +14,8 @@ from . import ChallengeError, load_challenges, read_labels, release_challenge, s
 
 def check(challenge, work: Path) -> list[str]:
     """What keeps a challenge from being run: its release in a scratch folder, the scorer on the baseline
-    and on a perfect prediction (the best value of its metric), nothing hidden in what learners get."""
+    and on a perfect prediction (the best value of its metric), the starter notebooks run to the end,
+    nothing hidden in what learners get."""
     released = release_challenge(challenge, work / "release", work / "hidden")
     problems = []
     labels = read_labels(work / "hidden" / challenge.id / "labels.csv", challenge)
@@ -29,12 +30,30 @@ def check(challenge, work: Path) -> list[str]:
             problems.append(f"{challenge.id}: a perfect prediction does not beat the baseline on {challenge.metric} "
                             f"({perfect[part][challenge.metric]} vs {baseline[part][challenge.metric]})")
     target = work / "release" / challenge.id
+    problems += run_starters(challenge, target)
     if (target / "labels.csv").exists():
         problems.append(f"{challenge.id}: labels.csv is in the release")
     for path in target.rglob("*.csv"):
         header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
         if path.name != "train.csv" and challenge.target in header:
             problems.append(f"{challenge.id}: {path.name} in the release has the target column '{challenge.target}'")
+    return problems
+
+
+def run_starters(challenge, released: Path) -> list[str]:
+    """Every starter notebook runs to the end on the released data (papermill), as a participant's would
+    (its final `defi.soumettre` says it cannot reach the platform, which is no error here)."""
+    import papermill
+
+    problems = []
+    for notebook in sorted(released.glob("*.ipynb")):
+        try:
+            papermill.execute_notebook(str(notebook), str(released / f".{notebook.stem}.out.ipynb"), cwd=str(released),
+                                       kernel_name="python3", progress_bar=False, execution_timeout=300)
+        except Exception as err:  # noqa: BLE001 - papermill's own error names the cell
+            problems.append(f"{challenge.id}: {notebook.name} does not run to the end: {str(err)[-500:]}")
+        finally:
+            (released / f".{notebook.stem}.out.ipynb").unlink(missing_ok=True)
     return problems
 
 
