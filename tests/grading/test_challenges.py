@@ -125,6 +125,16 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
     expect(ana.locator("#leaderboard tr[data-team=equipe-b]")).to_have_count(1, timeout=15_000)
     screenshot(ana, "challenge-leaderboard")
 
+    # Finals: team B picks its worse model for the private board (its choice); ana picks hers on the page.
+    team_b = api(platform, tokens["bianca"], "/submissions")[1]["submissions"]
+    worse_id = min(sub["id"] for sub in team_b if sub["result"] == "scored")  # basile's first, 1.3 × the price
+    assert api(platform, tokens["bianca"], f"/submissions/{worse_id}/final", b'{"final": true}') == (
+        200, {"id": worse_id, "final": True})
+    assert api(platform, tokens["ana"], f"/submissions/{worse_id}/final", b'{"final": true}')[0] == 404
+    ana.reload()
+    ana.locator("#mine input.final").check()
+    expect(ana.locator("#final-result")).to_contain_text("choisie pour le classement final")
+
     # Team B cannot read team A's submission; nadia (no team) reads the board but cannot submit.
     status, mine = api(platform, tokens["ana"], "/submissions")
     refused, ana_sub = sorted(mine["submissions"], key=lambda sub: sub["result"])  # anouk's file, then ana's
@@ -180,6 +190,8 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     token = api_token(browser, platform, "ana")
     status, board = api(platform, token, "/leaderboard")
     assert board["closed"] and board["part"] == "private"
+    # Team B's final was its worse model: the private board ranks it as chosen, below team A.
+    assert [r["team"] for r in board["rows"] if not r["baseline"]] == ["equipe-a", "equipe-b"]
     scored = [sub for sub in api(platform, token, "/submissions")[1]["submissions"] if sub["result"] == "scored"]
     assert scored[0]["private"]["mape"] > 0
     status, answer = api(platform, token, "/submissions", b"id,prix\n")

@@ -46,6 +46,7 @@ CHALLENGE_SCHEMA = {
                    "properties": {"name": _TEXT, "direction": {"enum": ["minimize", "maximize"]}}},
         "columns": {"type": "array", "minItems": 1, "items": _TEXT},
         "quota_per_day": {"type": "integer", "minimum": 1},
+        "finals": {"type": "integer", "minimum": 1},
         "public_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
         "phases": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["name", "start", "end"],
@@ -79,6 +80,7 @@ class Challenge:
     minimize: bool
     columns: list[str]
     quota_per_day: int
+    finals: int  # submissions a team may select for the private leaderboard
     public_fraction: float
     phases: list[Phase]
     path: Path
@@ -128,7 +130,7 @@ def load_challenge(folder: Path) -> Challenge:
     return Challenge(data["id"], data["title"]["fr"], data["summary"]["fr"], data["levels"], data["kind"],
                      data["id_column"], data["target"], data["metric"]["name"],
                      data["metric"]["direction"] == "minimize", data["columns"], data["quota_per_day"],
-                     data["public_fraction"], phases, folder)
+                     data.get("finals", 2), data["public_fraction"], phases, folder)
 
 
 def load_challenges(challenges_dir: Path) -> list[Challenge]:

@@ -119,13 +119,33 @@ class Row:
     baseline: bool = False
 
 
+def counted(challenge: Challenge, subs: list[ChallengeSubmission], part: str) -> list[ChallengeSubmission]:
+    """The scored submissions a part of the leaderboard ranks: every one on the public part; on the private
+    part each team's selected finals, else its best public one (as Kaggle does: no cherry-picking after
+    the reveal)."""
+    scored = [s for s in subs if s.status == DONE and s.result == "scored"]
+    if part == "public":
+        return scored
+    chosen = []
+    for team in dict.fromkeys(s.team for s in scored):
+        mine = [s for s in scored if s.team == team]
+        finals = [s for s in mine if s.final]
+        if finals:
+            chosen += finals
+        else:
+            best = mine[0]
+            for s in mine[1:]:
+                if challenge.better(s.public[challenge.metric], best.public[challenge.metric]):
+                    best = s
+            chosen.append(best)
+    return chosen
+
+
 def leaderboard(challenge: Challenge, subs: list[ChallengeSubmission], part: str,
                 baseline: dict | None) -> list[Row]:
     """One row per team (its best score on `part`), the baseline among them, best first."""
     best: dict[str, Row] = {}
-    for sub in subs:
-        if sub.status != DONE or sub.result != "scored":
-            continue
+    for sub in counted(challenge, subs, part):
         row = best.setdefault(sub.team, Row(sub.team, None, {}, 0, None))
         row.submissions += 1
         row.last = sub.created_at
@@ -174,7 +194,7 @@ class ChallengePage:
 
 def submission_json(sub: ChallengeSubmission, closed: bool) -> dict:
     return {"id": sub.id, "challenge": sub.challenge, "team": sub.team, "user": sub.user, "status": sub.status,
-            "result": sub.result, "message": sub.message,
+            "result": sub.result, "message": sub.message, "final": sub.final,
             "public": {k: digits(v) for k, v in (sub.public or {}).items()},
             "private": {k: digits(v) for k, v in (sub.private or {}).items()} if closed else None,
             "created_at": sub.created_at.isoformat() + "Z"}
@@ -233,6 +253,30 @@ def handlers(base):
                 raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
             self.finish(submission_json(sub, challenge.closed()))
 
+    class Final(ChallengePage, base):
+        """A team member selects (or unselects) a scored submission for the private leaderboard."""
+
+        @web.authenticated
+        def post(self, challenge_id: str, sub_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            sub = self.app.store.get_predictions(int(sub_id))
+            if sub is None or sub.challenge != challenge.id or sub.team != self.team():
+                raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
+            if challenge.closed():
+                raise web.HTTPError(409, "Le défi est clos : les soumissions finales ne changent plus.")
+            if sub.result != "scored":
+                raise web.HTTPError(400, "Seule une soumission évaluée peut compter pour le classement final.")
+            try:
+                final = bool(json.loads(self.request.body or b"{}").get("final", True))
+            except (ValueError, AttributeError):
+                raise web.HTTPError(400, "Attendu : JSON {final: true|false}.") from None
+            finals = [s for s in self.app.store.challenge_submissions(challenge.id, sub.team) if s.final]
+            if final and sub.id not in {s.id for s in finals} and len(finals) >= challenge.finals:
+                raise web.HTTPError(409, f"Votre équipe a déjà choisi {challenge.finals} soumissions finales : "
+                                    "retirez-en une d'abord.")
+            self.app.store.set_final(sub.id, final)
+            self.finish({"id": sub.id, "final": final})
+
     class Board(ChallengePage, base):
         @web.authenticated
         def get(self, challenge_id: str):
@@ -255,6 +299,7 @@ def handlers(base):
             (prefix + r"challenges/([\w-]+)", Page),
             (prefix + r"api/challenges/([\w-]+)/submissions", Predictions),
             (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)", OnePrediction),
+            (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)/final", Final),
             (prefix + r"api/challenges/([\w-]+)/leaderboard", Board),
         ]
 

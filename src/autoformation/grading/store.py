@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    false,
     select,
     update,
 )
@@ -94,6 +95,7 @@ class ChallengeSubmission(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[dict] = mapped_column(JSON, default=dict)  # metric -> value on the public part
     private: Mapped[dict] = mapped_column(JSON, default=dict)  # ... on the private part (shown after closing)
+    final: Mapped[bool] = mapped_column(default=False, server_default=false())  # selected for the private board
 
 
 class ChallengeState(Base):
@@ -305,6 +307,10 @@ class Store:
             if team is not None:
                 query = query.where(ChallengeSubmission.team == team)
             return list(db.scalars(query).all())
+
+    def set_final(self, sub_id: int, final: bool) -> None:
+        with self.session.begin() as db:
+            db.execute(update(ChallengeSubmission).where(ChallengeSubmission.id == sub_id).values(final=final))
 
     def close_challenge(self, challenge: str, by: str) -> datetime:
         with self.session.begin() as db:
