@@ -130,7 +130,7 @@ class Grader:
                 await asyncio.to_thread(self.store.requeue, sub.id)
                 continue
             await asyncio.to_thread(self.store.finish, sub.id, result)
-            log.info("submission %s: %s %s/%s", sub.id, result.result, result.score, result.max_score)
+            log.info("submission %s: %s %s/%s", sub.id, result.status, result.score, result.max_score)
 
     def start(self) -> list[asyncio.Task]:
         removed = clean_leftover_groups()
