@@ -74,6 +74,7 @@ test: install system-deps lint
 
 bench: install system-deps
 	$(PY) benchmarks/grading.py
+	$(PY) benchmarks/challenges.py
 	$(PY) benchmarks/spawn_storm.py
 
 clean:

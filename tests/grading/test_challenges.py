@@ -160,7 +160,7 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
 
 
 
-def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(platform, browser):
+def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(platform, browser, tmp_path):
     """After the teams' round above: claire (trainers) organises; participants see the private board."""
     learner = browser.new_context().new_page()
     sign_in(learner, platform, "nadia", next_url="/hub/home")
@@ -194,10 +194,15 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     assert [r["team"] for r in board["rows"] if not r["baseline"]] == ["equipe-a", "equipe-b"]
     scored = [sub for sub in api(platform, token, "/submissions")[1]["submissions"] if sub["result"] == "scored"]
     assert scored[0]["private"]["mape"] > 0
-    status, answer = api(platform, token, "/submissions", b"id,prix\n")
-    assert status == 409 and "clos" in answer["message"]
+    # The challenge stays open for practice: nadia (no team) submits "hors concours", ranked apart.
+    before = [r["team"] for r in board["rows"]]
     learner.goto(f"{platform.url}/services/grading/challenges/{CHALLENGE}")
     expect(learner.locator("#phase")).to_contain_text("classement final")
+    learner.locator("#upload input[type=file]").set_input_files(predictions_file(platform, tmp_path, 1.0, "n.csv"))
+    learner.locator("#upload button").click()
+    expect(learner.locator("#upload-result")).to_contain_text("hors concours", timeout=120_000)
+    status, board = api(platform, token, "/leaderboard")
+    assert [r["team"] for r in board["after"]] == ["nadia"] and [r["team"] for r in board["rows"]] == before
     page.context.close()
     learner.context.close()
 

@@ -93,10 +93,14 @@ class Challenge:
             return None
         return next((p for p in self.phases if p.start <= now < p.end), None)
 
+    def closes_at(self) -> datetime:
+        """The end of its last phase, or when the organisers closed it, if earlier."""
+        end = max(p.end for p in self.phases)
+        return min(end, self.closed_at) if self.closed_at is not None else end
+
     def closed(self, now: datetime | None = None) -> bool:
-        """After its last phase, or closed by the organisers: the private leaderboard is revealed."""
-        now = now or datetime.now(UTC)
-        return (self.closed_at is not None and now >= self.closed_at) or now >= max(p.end for p in self.phases)
+        """The private leaderboard is revealed; what is submitted from then on is "hors concours"."""
+        return (now or datetime.now(UTC)) >= self.closes_at()
 
     def better(self, a: float, b: float) -> bool:
         return a < b if self.minimize else a > b

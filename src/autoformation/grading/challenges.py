@@ -119,11 +119,19 @@ class Row:
     baseline: bool = False
 
 
+def in_competition(challenge: Challenge, sub: ChallengeSubmission) -> bool:
+    """Submitted before the challenge closed (the others are "hors concours", self-paced practice)."""
+    return sub.created_at < challenge.closes_at().astimezone(UTC).replace(tzinfo=None)
+
+
 def counted(challenge: Challenge, subs: list[ChallengeSubmission], part: str) -> list[ChallengeSubmission]:
-    """The scored submissions a part of the leaderboard ranks: every one on the public part; on the private
-    part each team's selected finals, else its best public one (as Kaggle does: no cherry-picking after
-    the reveal)."""
+    """The scored submissions a part of the leaderboard ranks: on the public part every one made during the
+    competition; on the private part each team's selected finals, else its best public one (as Kaggle does:
+    no cherry-picking after the reveal); on the "after" part, those made once it closed."""
     scored = [s for s in subs if s.status == DONE and s.result == "scored"]
+    if part == "after":
+        return [s for s in scored if not in_competition(challenge, s)]
+    scored = [s for s in scored if in_competition(challenge, s)]
     if part == "public":
         return scored
     chosen = []
@@ -145,13 +153,14 @@ def leaderboard(challenge: Challenge, subs: list[ChallengeSubmission], part: str
                 baseline: dict | None) -> list[Row]:
     """One row per team (its best score on `part`), the baseline among them, best first."""
     best: dict[str, Row] = {}
+    scores_of = "private" if part == "after" else part  # after closing, practice is scored on the private part
     for sub in counted(challenge, subs, part):
         row = best.setdefault(sub.team, Row(sub.team, None, {}, 0, None))
         row.submissions += 1
         row.last = sub.created_at
-        value = (getattr(sub, part) or {}).get(challenge.metric)
+        value = (getattr(sub, scores_of) or {}).get(challenge.metric)
         if value is not None and (row.score is None or challenge.better(value, row.score)):
-            row.score, row.scores = value, getattr(sub, part)
+            row.score, row.scores = value, getattr(sub, scores_of)
     rows = [r for r in best.values() if r.score is not None]
     if baseline and part in baseline:
         rows.append(Row("Référence (moyenne)", baseline[part][challenge.metric], baseline[part], 0, None, True))
@@ -176,13 +185,23 @@ class ChallengePage:
     def team(self) -> str | None:
         return team_of(self.current_user.get("groups", []), self.service.settings.challenges.team_prefix)
 
+    def submitter(self, challenge: Challenge) -> str | None:
+        """Who a submission counts for: the team during the competition; after it closed, the team or,
+        for a self-paced learner in no team, the learner alone ("hors concours")."""
+        team = self.team()
+        return team or (self.current_user["name"] if challenge.closed() else None)
+
     def board(self, challenge: Challenge) -> dict:
         subs = self.service.store.challenge_submissions(challenge.id)
         closed = challenge.closed()
         baseline = self.service.baselines.get(challenge.id)
         part = "private" if closed else "public"
         rows = leaderboard(challenge, subs, part, baseline)
+        after = leaderboard(challenge, subs, "after", None) if closed else []
         return {
+            "after": [{"rank": i + 1, "team": r.team, "score": digits(r.score),
+                       "scores": {k: digits(v) for k, v in r.scores.items()}, "submissions": r.submissions}
+                      for i, r in enumerate(after)],
             "challenge": challenge.id, "metric": challenge.metric, "minimize": challenge.minimize,
             "columns": challenge.columns, "part": part, "closed": closed,
             "phase": (challenge.phase().name if challenge.phase() else None),
@@ -207,13 +226,12 @@ def handlers(base):
         @web.authenticated
         def post(self, challenge_id: str):
             challenge = self.challenge_or_404(challenge_id)
-            team = self.team()
+            team = self.submitter(challenge)
             if team is None:
                 raise web.HTTPError(403, "Vous ne faites partie d'aucune équipe du Funathon : demandez aux "
                                     "organisateurs de vous ajouter à une équipe pour soumettre.")
-            if challenge.phase() is None:
-                raise web.HTTPError(409, "Le défi est clos : le classement final est affiché." if challenge.closed()
-                                    else "Le défi n'est pas encore ouvert aux soumissions.")
+            if challenge.phase() is None and not challenge.closed():
+                raise web.HTTPError(409, "Le défi n'est pas encore ouvert aux soumissions.")
             content = self.request.files["fichier"][0]["body"] if "fichier" in self.request.files \
                 else self.request.body
             scorer: Scorer = self.app.scorer
@@ -240,7 +258,7 @@ def handlers(base):
         @web.authenticated
         def get(self, challenge_id: str):
             challenge = self.challenge_or_404(challenge_id)
-            team = self.team()
+            team = self.submitter(challenge)
             subs = self.app.store.challenge_submissions(challenge.id, team) if team else []
             self.finish({"team": team, "submissions": [submission_json(s, challenge.closed()) for s in subs]})
 
@@ -249,7 +267,7 @@ def handlers(base):
         def get(self, challenge_id: str, sub_id: str):
             challenge = self.challenge_or_404(challenge_id)
             sub = self.app.store.get_predictions(int(sub_id))
-            if sub is None or sub.challenge != challenge.id or sub.team != self.team():
+            if sub is None or sub.challenge != challenge.id or sub.team != self.submitter(challenge):
                 raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
             self.finish(submission_json(sub, challenge.closed()))
 
@@ -287,7 +305,7 @@ def handlers(base):
         def get(self, challenge_id: str):
             challenge = self.challenge_or_404(challenge_id)
             board = self.board(challenge)
-            team = self.team()
+            team = self.submitter(challenge)
             mine = self.app.store.challenge_submissions(challenge.id, team) if team else []
             scores = [r["score"] for r in board["rows"] if not r["baseline"]]
             chart = charts.histogram(scores, 5, max(scores), f"Scores ({challenge.metric})") if scores else ""
