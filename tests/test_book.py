@@ -165,6 +165,10 @@ def test_book_builds_with_every_course_page_and_launch_link(fixture_book):
     assert 'id="term-notebook"' in glossary
     page = (result.html_dir / "cours/essai/01-calculs/01-calculs.html").read_text(encoding="utf-8")
     assert "glossaire.html#term-notebook" in page
+    # A page per Funathon challenge: its subject, data and how to submit, linked to the platform.
+    challenge = (result.html_dir / "defis" / "prix-immobilier.html").read_text(encoding="utf-8")
+    assert "Estimer le prix" in challenge and "test.csv" in challenge
+    assert f"{conf.platform.url()}/services/grading/challenges/prix-immobilier" in challenge
 
 
 @pytest.mark.slow

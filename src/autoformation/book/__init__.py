@@ -22,6 +22,7 @@ import yaml
 
 from .. import settings as settings_module
 from ..catalogue import CourseError, load_catalogue
+from ..challenges import load_challenges
 from ..settings import PROJECT_ROOT, Settings, SettingsError
 from .execute import ExecutionError, execute_all
 from .learner_view import LearnerViewError
@@ -57,7 +58,7 @@ def build(settings: Settings, parameters: dict | None = None, timeout: int = DEF
     executed_nbs, ran = execute_all(jobs(pages), root / "cache", root / "work", parameters or {}, timeout, report)
     report(f"writing the book's sources ({len(courses)} course(s), {len(pages)} notebook(s))")
     write_sources(book_dir, root / "source", courses, executed_nbs, settings.platform.url(),
-                  settings.book.repository, settings.book.branch)
+                  settings.book.repository, settings.book.branch, tuple(load_challenges(settings.challenges_dir)))
     report("building HTML with jupyter-book...")
     start = time.monotonic()
     html = build_html(root / "source", root, report)

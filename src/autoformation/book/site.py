@@ -69,6 +69,34 @@ def _duration(minutes: int) -> str:
     return f"{hours} h" + (f" {rest:02d}" if rest else "")
 
 
+def challenge_page(challenge, hub_url: str) -> str:
+    """A Funathon challenge in the book: the subject and the data, never the labels (the book is public)."""
+    better = "le plus bas possible" if challenge.minimize else "le plus haut possible"
+    phases = ", ".join(f"{p.name} du {p.start:%d/%m/%Y} au {p.end:%d/%m/%Y}" for p in challenge.phases)
+    return "\n".join([
+        f"# Défi : {challenge.title}", "", challenge.summary, "",
+        "| | |", "|---|---|",
+        f"| Niveaux | {', '.join(challenge.levels)} |",
+        f"| Type | {'régression' if challenge.kind == 'regression' else 'classification'} |",
+        f"| Score | `{challenge.metric}`, {better} |",
+        f"| Soumissions | {challenge.quota_per_day} par équipe et par jour |",
+        f"| Calendrier | {phases} |",
+        "",
+        "## Les données", "",
+        f"Dans votre dossier `defis/{challenge.id}/` sur la plateforme : `train.csv`, des exemples avec la colonne "
+        f"à prédire `{challenge.target}` ; `test.csv`, les lignes à prédire (identifiant `{challenge.id_column}`), "
+        "sans cette colonne ; et un notebook de départ par niveau.", "",
+        "## Soumettre", "",
+        f"Un fichier CSV à deux colonnes, `{challenge.id_column}` et `{challenge.target}`, une ligne par ligne de "
+        "`test.csv` : depuis un notebook avec `defi.soumettre(predictions)`, depuis un terminal avec "
+        "`autoformation defi soumettre predictions.csv`, ou depuis la page du défi. Le classement provisoire "
+        f"porte sur une partie du jeu de test ({round(challenge.public_fraction * 100)} %), le classement final "
+        "sur l'autre.", "",
+        f"[Voir le défi et le classement sur la plateforme]({hub_url}/services/grading/challenges/{challenge.id})",
+        "",
+    ])
+
+
 def course_page(course: Course) -> str:
     lines = [f"# {course.title}", "", course.abstract.get("fr", ""), ""]
     lines += [
@@ -115,8 +143,9 @@ def _course_part(course: Course) -> dict:
 
 
 def write_sources(book_dir: Path, source_dir: Path, courses: list[Course], executed: dict,
-                  hub_url: str, repository: str = "", branch: str = "main") -> None:
-    """Fill `source_dir` (emptied first) with the hand-written pages and the generated course parts."""
+                  hub_url: str, repository: str = "", branch: str = "main", challenges: tuple = ()) -> None:
+    """Fill `source_dir` (emptied first) with the hand-written pages, the generated course parts and a part
+    for the Funathon challenges."""
     if not (book_dir / "_config.yml").is_file() or not (book_dir / "_toc.yml").is_file():
         raise BookError(f"{book_dir}: the book needs its _config.yml and _toc.yml")
     shutil.rmtree(source_dir, ignore_errors=True)
@@ -148,7 +177,15 @@ def write_sources(book_dir: Path, source_dir: Path, courses: list[Course], execu
     if GENERATED_MARKER not in parts:
         raise BookError(f"{book_dir / '_toc.yml'}: no '- generated: courses' entry marking where the courses go")
     at = parts.index(GENERATED_MARKER)
-    toc["parts"] = parts[:at] + [_course_part(c) for c in courses] + parts[at + 1:]
+    generated = [_course_part(c) for c in courses]
+    if challenges:
+        (source_dir / "defis").mkdir()
+        for challenge in challenges:
+            page = source_dir / "defis" / f"{challenge.id}.md"
+            page.write_text(challenge_page(challenge, hub_url), encoding="utf-8")
+        chapters = [{"file": f"defis/{c.id}"} for c in challenges]
+        generated.append({"caption": "Défis du Funathon", "chapters": chapters})
+    toc["parts"] = parts[:at] + generated + parts[at + 1:]
     (source_dir / "_toc.yml").write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     config = yaml.safe_load((book_dir / "_config.yml").read_text(encoding="utf-8"))
