@@ -237,3 +237,54 @@ def test_the_scorer_runs_in_the_sandbox_and_a_broken_one_scores_nothing(tmp_path
     assert result == "failed" and public == private == {} and "organisateurs" in message
     store.finish_predictions(broken, result, message, public, private)
     assert quota_used(challenge, store.challenge_submissions(CHALLENGE), "equipe-a", datetime.now(UTC)) == 1
+
+
+def test_a_killed_service_loses_no_predictions_and_scores_none_twice(tmp_path):
+    from autoformation.grading.store import DONE, GRADING, Store
+    from autoformation.settings import load
+
+    from ..conftest import free_port
+    from .test_service import Service, wait_for
+
+    source = tmp_path / "challenges" / CHALLENGE
+    shutil.copytree(ROOT / "challenges" / CHALLENGE, source)
+    scorer = (source / "score.py").read_text()
+    (source / "score.py").write_text(scorer.replace("    ids = list(labels)", "    import time\n    time.sleep(1.5)\n"
+                                                    "    ids = list(labels)"))  # slow enough to be caught
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text(yaml.safe_dump({
+        "platform": {"data_dir": str(tmp_path / "data")},
+        "courses": {"source_dir": str(ROOT / "tests" / "fixtures" / "courses")},
+        "grading": {"port": free_port(), "workers": 1},
+        "challenges": {"source_dir": str(tmp_path / "challenges")},
+    }))
+    settings = load(settings_file)
+    challenge = load_challenge(source)
+    release_challenge(challenge, settings.challenges_release_dir, settings.challenges_hidden_dir)
+    labels = read_labels(settings.challenges_hidden_dir / CHALLENGE / "labels.csv", challenge)
+    store = Store(settings.grading_db_url())
+    ids = [store.submit_predictions(CHALLENGE, f"equipe-{n}", "x", json.dumps({i: v * (1 + n / 10)
+                                    for i, v in labels.items()}).encode()) for n in range(4)]
+    service = Service(settings_file, tmp_path / "service.log")
+    service.start()
+    try:
+        def mid_queue():
+            subs = store.challenge_submissions(CHALLENGE)
+            return any(s.status == DONE for s in subs) and any(s.status == GRADING for s in subs)
+
+        wait_for(mid_queue, service, 120, "a file scored while another is being scored")
+        service.kill()
+        at_kill = {s.id: s for s in store.challenge_submissions(CHALLENGE)}
+        assert any(s.status == GRADING for s in at_kill.values())
+        service.start()
+        wait_for(lambda: all(s.status == DONE for s in store.challenge_submissions(CHALLENGE)), service, 120,
+                 "every file scored after the restart")
+    finally:
+        service.stop()
+    subs = {s.id: s for s in store.challenge_submissions(CHALLENGE)}
+    assert sorted(subs) == ids  # nothing lost, nothing added
+    for sub_id, sub in subs.items():
+        assert sub.result == "scored" and sub.public["mape"] >= 0
+        if at_kill[sub_id].status == DONE:  # scored before the kill: never scored again
+            assert sub.public == at_kill[sub_id].public
+    assert [round(subs[i].public["mape"]) for i in ids] == [0, 10, 20, 30]
