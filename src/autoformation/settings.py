@@ -191,6 +191,11 @@ class Settings:
         return self.path(self.courses.source_dir)
 
     @property
+    def teams_dir(self) -> Path:
+        """Funathon teams' shared folders (`teams/<team>`), linked into their members' homes."""
+        return self.data_dir / "teams"
+
+    @property
     def challenges_dir(self) -> Path:
         return self.path(self.challenges.source_dir)
 

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from autoformation.settings import SettingsError
 from autoformation.spawners import accounts
 
-from ..conftest import ROOT, screenshot, sign_in, start_platform
+from ..conftest import PASSWORD, REALM, ROOT, screenshot, sign_in, start_platform
 from ..test_learning import cell, run_cell
 
 pytestmark = [
@@ -90,7 +90,15 @@ def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("accounts")
     sources = root / "courses"
     shutil.copytree(ROOT / "tests" / "fixtures" / "courses", sources)
-    platform = start_platform(root, release=True, courses={"source_dir": str(sources)})
+    # carla joins alice's cohort; the cohorts serve as Funathon teams here (prefix "promo-").
+    realm = json.loads(REALM.read_text())
+    realm["users"].append({"username": "carla", "enabled": True, "firstName": "Carla", "lastName": "Test",
+                           "email": "carla@example.org", "emailVerified": True,
+                           "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+                           "groups": ["/learners", "/promo-a"]})
+    (root / "realm.json").write_text(json.dumps(realm))
+    platform = start_platform(root, release=True, courses={"source_dir": str(sources)},
+                              challenges={"team_prefix": "promo-"})
     platform.sources = sources
     yield platform
     platform.stop()
@@ -98,12 +106,17 @@ def platform(tmp_path_factory):
 
 def probe(page, platform, username: str, other: str) -> dict:
     """Open the course as the learner does and run the probe in her kernel, in a cell of her notebook."""
-    sign_in(page, platform, username, next_url="/hub/home")
-    page.locator("#course-demo").get_by_role("link", name="Commencer").click()
-    page.wait_for_url(re.compile(rf"/user/{username}/lab/tree/" + re.escape(NOTEBOOK)), timeout=120_000)
-    expect(page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
     code = PROBE.format(paths=[str(platform.data_dir), str(ROOT), str(platform.sources), other],
                         notebook=NOTEBOOK, settings=str(platform.settings_file))
+    return in_kernel(page, platform, username, code)
+
+
+def in_kernel(page, platform, username: str, code: str) -> dict:
+    """Open the course as the learner does and run `code` in her kernel; it prints `PROBE <json>`."""
+    sign_in(page, platform, username, next_url="/hub/home")
+    page.locator("#course-demo").get_by_role("link", name=re.compile("Commencer|Reprendre")).click()
+    page.wait_for_url(re.compile(rf"/user/{username}/lab/tree/" + re.escape(NOTEBOOK)), timeout=120_000)
+    expect(page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
     cell(page, 1).locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(code)
@@ -198,3 +211,44 @@ def test_a_recreated_account_gets_its_home_back_but_never_what_a_link_points_to(
         assert target.stat().st_uid == 0  # the link was not followed
     finally:
         accounts.remove_under(homes)
+
+
+TEAM_PROBE = r'''
+import json, os, pathlib
+home, team, other = pathlib.Path.home(), {team!r}, {other!r}
+result = {{}}
+def attempt(name, action):
+    try:
+        result[name] = action()
+    except OSError as err:
+        result[name] = type(err).__name__
+if {write!r}:
+    attempt("write", lambda: (home / team / "notes-equipe.txt").write_text("idée : régression sur le log") and "ok")
+attempt("read", lambda: (home / team / "notes-equipe.txt").read_text())
+attempt("other team", lambda: os.listdir(pathlib.Path({teams!r}) / other))
+result["linked"] = (home / team).is_symlink()
+print("PROBE", json.dumps(result))
+'''
+
+
+def test_a_team_shares_its_folder_and_no_other_team_reaches_it(platform, page, browser):
+    """Funathon teams (here the cohorts, prefix "promo-"): alice and carla (promo-a) share ~/promo-a;
+    bruno (promo-b) cannot read it, even through the teams' folder."""
+    teams = str(platform.data_dir / "teams")
+    alice = in_kernel(page, platform, "alice",
+                      TEAM_PROBE.format(team="promo-a", other="promo-b", write=True, teams=teams))
+    assert alice["write"] == "ok" and alice["linked"] and alice["other team"] == "PermissionError"
+    carla_page = browser.new_context(locale="fr-FR").new_page()
+    carla_page.set_default_timeout(60_000)
+    carla = in_kernel(carla_page, platform, "carla",
+                      TEAM_PROBE.format(team="promo-a", other="promo-b", write=False, teams=teams))
+    assert carla["read"] == "idée : régression sur le log" and carla["other team"] == "PermissionError"
+    bruno_page = browser.new_context(locale="fr-FR").new_page()
+    bruno_page.set_default_timeout(60_000)
+    bruno = in_kernel(bruno_page, platform, "bruno",
+                      TEAM_PROBE.format(team="promo-b", other="promo-a", write=False, teams=teams))
+    assert bruno["linked"] and bruno["other team"] == "PermissionError"
+    shared = platform.data_dir / "teams" / "promo-a" / "notes-equipe.txt"
+    assert shared.stat().st_mode & 0o077 == 0o060  # the team's group reads and writes it, nobody else
+    for context in (carla_page.context, bruno_page.context):
+        context.close()

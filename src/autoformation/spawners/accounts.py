@@ -97,6 +97,48 @@ def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
     return account
 
 
+def team_group(team: str) -> str:
+    """The Unix group of a Funathon team (`af-<team>`, made safe like learners' account names)."""
+    return "af-" + system_name(team).removeprefix(PREFIX)
+
+
+def _default_acl_group_rwx(folder: Path) -> None:
+    """New files in `folder` are read-write for its group whatever the creator's umask (learners' servers
+    run with umask 077): a POSIX default ACL (user::rwx, group::rwx, other::---), set as its xattr."""
+    import struct
+
+    undefined = 0xFFFFFFFF
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, undefined)
+                                          for tag, perm in ((0x01, 7), (0x04, 7), (0x20, 0)))
+    os.setxattr(folder, "system.posix_acl_default", acl)
+
+
+def ensure_team_folder(team: str, teams_dir: Path) -> tuple[Path, str]:
+    """A Funathon team's shared folder (`DATA/teams/<team>`, root-owned, its team's group, setgid, 2770)."""
+    group = team_group(team)
+    with _lock:
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            _run("groupadd", "--system", group)
+    teams_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(teams_dir, 0o711)
+    folder = teams_dir / team
+    folder.mkdir(exist_ok=True)
+    if folder.is_symlink():
+        raise AccountError(f"{folder} is a symbolic link; refusing to use it as team {team}'s folder")
+    os.chown(folder, 0, grp.getgrnam(group).gr_gid, follow_symlinks=False)
+    os.chmod(folder, 0o2770)
+    _default_acl_group_rwx(folder)
+    return folder, group
+
+
+def set_teams(hub_name: str, groups: list[str]) -> None:
+    """The learner's account is in exactly these team groups (joins and leaves follow Keycloak)."""
+    with _lock:
+        _run("usermod", "--groups", ",".join(groups), system_name(hub_name))
+
+
 def ensure_platform_account() -> pwd.struct_passwd:
     with _lock:
         try:
@@ -160,8 +202,10 @@ def lock_down(settings, project_root: Path) -> None:
     if settings.release_dir.exists():
         for path in _tree(settings.release_dir):  # learners sync it into their homes as themselves
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    if settings.teams_dir.exists():  # traverse only; each team's folder is its group's (2770)
+        os.chmod(settings.teams_dir, 0o711)
     for child in data.iterdir():
-        if child not in (settings.homes_dir, settings.release_dir):
+        if child not in (settings.homes_dir, settings.release_dir, settings.teams_dir):
             _close(child, 0o700 if child.is_dir() else 0o600)
     # Sources with solutions and hidden tests, and the history that holds them too.
     for closed in (settings.courses_dir, project_root / "courses", project_root / ".git"):

@@ -30,6 +30,8 @@ JUPYTER_LEARNER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter-learner"
 class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
+    teams_dir = Unicode(config=True, help="Where Funathon teams' shared folders are.")
+    team_prefix = Unicode("equipe-", config=True, help="Groups whose name starts with it are Funathon teams.")
     accounts = Bool(False, config=True, help="One Unix account per learner (needs root), else all as the hub's user.")
     niceness = Integer(10, config=True, help="Learners' servers yield the CPU to the hub, its proxy and services.")
 
@@ -38,13 +40,30 @@ class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
         return accounts.system_name(self.user.name)
 
     async def prepare(self) -> None:
+        teams = sorted(g.name for g in self.user.groups if g.name.startswith(self.team_prefix))
         if self.accounts:
             await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
+            await asyncio.to_thread(self._join_teams, teams)
             await self._sync_as_learner()
+            await self._link_teams_as_learner(teams)
         else:
             report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
             self.log.info("material for %s: %d new, %d updated, %d kept",
                           self.user.name, len(report.copied), len(report.updated), len(report.kept))
+
+    def _join_teams(self, teams: list[str]) -> None:
+        groups = [accounts.ensure_team_folder(team, Path(self.teams_dir))[1] for team in teams]
+        accounts.set_teams(self.user.name, groups)
+
+    async def _link_teams_as_learner(self, teams: list[str]) -> None:
+        """`~/<team>`: the team's shared folder, linked by the learner (root never writes in a home)."""
+        for team in teams:
+            link = await asyncio.create_subprocess_exec(
+                "ln", "-sfn", str(Path(self.teams_dir) / team), str(Path(self.home_dir) / team),
+                preexec_fn=set_user_setuid(self.system_user), env={"PATH": "/usr/bin:/bin"},
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            await link.wait()
 
     def exited(self) -> int | None:
         return self.proc.poll() if self.proc is not None else None
@@ -90,6 +109,8 @@ def configure_local(c, settings, courses) -> None:
     c.JupyterHub.spawner_class = LocalLearnerSpawner
     c.LocalLearnerSpawner.home_dir_template = str(settings.homes_dir / "{username}")
     c.LocalLearnerSpawner.release_dir = str(settings.release_dir)
+    c.LocalLearnerSpawner.teams_dir = str(settings.teams_dir)
+    c.LocalLearnerSpawner.team_prefix = settings.challenges.team_prefix
     c.LocalLearnerSpawner.staff_groups = [settings.groups.trainers, settings.groups.admins]
     # The single-user server of this very environment, whatever PATH the hub was started with.
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
