@@ -53,6 +53,8 @@ class Scorer:
     def __init__(self, settings, store: Store, challenges: dict[str, Challenge]):
         self.settings, self.store, self.challenges = settings, store, challenges
         self.wakeup = asyncio.Event()
+        self.version = 0  # bumped whenever what a leaderboard shows may have changed
+        self.boards: dict[str, tuple] = {}  # challenge -> (version and closed, the board)
 
     def hidden(self, challenge: Challenge) -> Path:
         return self.settings.challenges_hidden_dir / challenge.id
@@ -105,6 +107,7 @@ class Scorer:
                 result = ("failed", "Le calcul du score a rencontré une erreur de la plateforme : soumettez à "
                           "nouveau un peu plus tard.", {}, {})
             await asyncio.to_thread(self.store.finish_predictions, sub.id, *result)
+            self.version += 1
             log.info("challenge %s, submission %s of %s: %s %s", sub.challenge, sub.id, sub.team, result[0],
                      result[2])
 
@@ -192,7 +195,18 @@ class ChallengePage:
         return team or (self.current_user["name"] if challenge.closed() else None)
 
     def board(self, challenge: Challenge) -> dict:
-        subs = self.service.store.challenge_submissions(challenge.id)
+        """The leaderboard, computed again only when a submission was scored or chosen, or the challenge
+        closed (the grading service is the only writer of these rows, so it knows when they change)."""
+        key = (self.service.scorer.version, challenge.closed())
+        cached = self.service.scorer.boards.get(challenge.id)
+        if cached and cached[0] == key:
+            return cached[1]
+        board = self.compute_board(challenge)
+        self.service.scorer.boards[challenge.id] = (key, board)
+        return board
+
+    def compute_board(self, challenge: Challenge) -> dict:
+        subs = self.service.store.challenge_scores(challenge.id)
         closed = challenge.closed()
         baseline = self.service.baselines.get(challenge.id)
         part = "private" if closed else "public"
@@ -293,6 +307,7 @@ def handlers(base):
                 raise web.HTTPError(409, f"Votre équipe a déjà choisi {challenge.finals} soumissions finales : "
                                     "retirez-en une d'abord.")
             self.app.store.set_final(sub.id, final)
+            self.app.scorer.version += 1
             self.finish({"id": sub.id, "final": final})
 
     class Board(ChallengePage, base):
@@ -398,6 +413,7 @@ def organiser_handlers(trainer_page):
             if not challenge.closed():
                 closed_at = self.service.store.close_challenge(challenge.id, self.current_user["name"])
                 challenge.closed_at = closed_at.replace(tzinfo=UTC)
+                self.service.scorer.version += 1
                 log.info("%s closed challenge %s", self.current_user["name"], challenge.id)
             self.redirect(f"{self.service.prefix}trainers/challenges/{challenge.id}")
 

@@ -308,6 +308,14 @@ class Store:
                 query = query.where(ChallengeSubmission.team == team)
             return list(db.scalars(query).all())
 
+    def challenge_scores(self, challenge: str) -> list:
+        """What the leaderboard needs of every submission, as plain rows (no ORM objects: with thousands
+        of submissions, loading them is most of the time)."""
+        s = ChallengeSubmission
+        with self.session() as db:
+            return list(db.execute(select(s.id, s.team, s.user, s.created_at, s.status, s.result, s.public,
+                                          s.private, s.final).where(s.challenge == challenge).order_by(s.id)).all())
+
     def set_final(self, sub_id: int, final: bool) -> None:
         with self.session.begin() as db:
             db.execute(update(ChallengeSubmission).where(ChallengeSubmission.id == sub_id).values(final=final))
