@@ -234,3 +234,15 @@ def api_token(browser, platform: Platform, username: str) -> str:
     page.context.close()
     assert token, f"no API token for {username}"
     return token
+
+
+def write_realm(root: Path, users: dict[str, list[str]]) -> Path:
+    """The demo realm plus `users` (name -> groups), at `root/realm.json` where `start_platform` finds it."""
+    realm = json.loads(REALM.read_text())
+    realm["users"] += [{"username": name, "enabled": True, "firstName": name, "lastName": "Test",
+                        "email": f"{name}@example.org", "emailVerified": True,
+                        "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+                        "groups": [f"/{g}" for g in groups]} for name, groups in users.items()]
+    path = root / "realm.json"
+    path.write_text(json.dumps(realm))
+    return path

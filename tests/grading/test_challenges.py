@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 from autoformation.challenges import load_challenge, read_labels, release_challenge
 
-from ..conftest import PASSWORD, REALM, ROOT, api_token, screenshot, sign_in, start_platform
+from ..conftest import ROOT, api_token, screenshot, sign_in, start_platform, write_realm
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TEAMS = {"ana": "equipe-a", "anouk": "equipe-a", "basile": "equipe-b", "bianca": "equipe-b", "nadia": None}
@@ -36,12 +36,7 @@ CHALLENGE = "prix-immobilier"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("funathon")
-    realm = json.loads(REALM.read_text())
-    realm["users"] += [{"username": name, "enabled": True, "firstName": name, "lastName": "Test",
-                        "email": f"{name}@example.org", "emailVerified": True,
-                        "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
-                        "groups": ["/learners"] + ([f"/{team}"] if team else [])} for name, team in TEAMS.items()]
-    (root / "realm.json").write_text(json.dumps(realm))
+    write_realm(root, {name: ["learners"] + ([team] if team else []) for name, team in TEAMS.items()})
     # The real challenge, with a quota of 2 a day so that the third submission is refused.
     source = root / "challenges" / CHALLENGE
     shutil.copytree(ROOT / "challenges" / CHALLENGE, source)

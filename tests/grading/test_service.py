@@ -7,13 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
-import sqlalchemy as sa
 import yaml
 
 from autoformation.catalogue import load_catalogue
@@ -22,7 +20,6 @@ from autoformation.grading.gradebook import gradebook_url
 from autoformation.grading.store import DONE, GRADING, Store
 from autoformation.settings import load
 from tests.conftest import free_port
-from tests.support.postgres import postgres_url  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -46,20 +43,6 @@ def notebook(mean: str | None = None, count: str | None = None, sleep: float = 0
         if grade_id == "moyenne" and sleep:
             cell.source = f"import time\ntime.sleep({sleep})\n" + cell.source
     return nbformat.writes(nb).encode()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """The grading database: a SQLite file, or a new database on the throw-away PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'grading' / 'grading.sqlite'}"
-    server = request.getfixturevalue("postgres_url")
-    name = f"grading_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name
 
 
 @dataclass

@@ -7,7 +7,6 @@ import threading
 import pytest
 
 from autoformation.grading.store import DONE, GRADING, QUEUED, CellResult, GradeResult, Store
-from tests.support.postgres import postgres_url  # noqa: F401
 
 
 @pytest.fixture
@@ -82,30 +81,13 @@ def test_one_learners_assignment_is_never_graded_twice_at_once(store):
     assert store.claim().id == second
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'grading.sqlite'}"
-    import uuid
-
-    import sqlalchemy as sa
-
-    server = request.getfixturevalue("postgres_url")
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name
-
-
-def test_the_migrations_build_exactly_the_schema_the_code_uses(empty_db):
+def test_the_migrations_build_exactly_the_schema_the_code_uses(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from autoformation.grading.store import Base
 
-    store = Store(empty_db)
+    store = Store(db_url)
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [d for d in compare_metadata(context, Base.metadata) if "af_alembic_version" not in str(d)]

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from autoformation.settings import SettingsError
 from autoformation.spawners import accounts
 
-from ..conftest import PASSWORD, REALM, ROOT, screenshot, sign_in, start_platform
+from ..conftest import ROOT, screenshot, sign_in, start_platform, write_realm
 from ..test_learning import cell, run_cell
 
 pytestmark = [
@@ -91,12 +91,7 @@ def platform(tmp_path_factory):
     sources = root / "courses"
     shutil.copytree(ROOT / "tests" / "fixtures" / "courses", sources)
     # carla joins alice's cohort; the cohorts serve as Funathon teams here (prefix "promo-").
-    realm = json.loads(REALM.read_text())
-    realm["users"].append({"username": "carla", "enabled": True, "firstName": "Carla", "lastName": "Test",
-                           "email": "carla@example.org", "emailVerified": True,
-                           "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
-                           "groups": ["/learners", "/promo-a"]})
-    (root / "realm.json").write_text(json.dumps(realm))
+    write_realm(root, {"carla": ["learners", "promo-a"]})
     platform = start_platform(root, release=True, courses={"source_dir": str(sources)},
                               challenges={"team_prefix": "promo-"})
     platform.sources = sources

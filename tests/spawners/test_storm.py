@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from autoformation.spawners import accounts
 
-from ..conftest import PASSWORD, REALM, screenshot, sign_in, start_platform
+from ..conftest import screenshot, sign_in, start_platform, write_realm
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LEARNERS = [f"apprenant{i}" for i in range(1, 7)]
@@ -30,12 +30,7 @@ LIMIT = 2
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("storm")
-    realm = json.loads(REALM.read_text())
-    realm["users"] += [{"username": name, "enabled": True, "firstName": name, "lastName": "Test",
-                        "email": f"{name}@example.org", "emailVerified": True,
-                        "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
-                        "groups": ["/learners"]} for name in LEARNERS]
-    (root / "realm.json").write_text(json.dumps(realm))
+    write_realm(root, {name: ["learners"] for name in LEARNERS})
     release = root / "release" / "ml" / "01-decouverte"
     release.mkdir(parents=True)
     nb = nbformat.v4.new_notebook()

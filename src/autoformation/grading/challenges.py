@@ -22,7 +22,7 @@ from tornado import web
 
 from .. import charts
 from ..challenges import Challenge, check_predictions, read_labels, team_of
-from .store import DONE, ChallengeSubmission, Store
+from .store import DONE, ChallengeSubmission, Store, next_claimed
 
 log = logging.getLogger("autoformation.grading")
 SCORES_MARK = "AUTOFORMATION-SCORES "
@@ -92,14 +92,7 @@ class Scorer:
 
     async def work(self) -> None:
         while True:
-            sub = await asyncio.to_thread(self.store.claim_predictions)
-            if sub is None:
-                self.wakeup.clear()
-                try:
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=2)
-                except TimeoutError:
-                    pass
-                continue
+            sub = await next_claimed(self.store.claim_predictions, self.wakeup)
             try:
                 result = await asyncio.to_thread(self.score, sub)
             except Exception:

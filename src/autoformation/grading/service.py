@@ -35,7 +35,7 @@ from ..web import ServicePage, bind_host
 from . import challenges, progress, trainers
 from .executor import clean_leftover_groups
 from .feedback import FEEDBACK_CSP, with_trainer_grades
-from .store import DONE, GradeResult, Store, Submission
+from .store import DONE, GradeResult, Store, Submission, next_claimed
 
 log = logging.getLogger("autoformation.grading")
 MAX_PENDING_PER_LEARNER = 2
@@ -106,14 +106,7 @@ class Grader:
 
     async def work(self) -> None:
         while True:
-            sub = await asyncio.to_thread(self.store.claim)
-            if sub is None:
-                self.wakeup.clear()
-                try:
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=2)
-                except TimeoutError:
-                    pass
-                continue
+            sub = await next_claimed(self.store.claim, self.wakeup)
             log.info("grading submission %s (%s/%s/%s by %s)", sub.id, sub.course, sub.assignment, sub.notebook,
                      sub.user)
             try:

@@ -156,6 +156,22 @@ def migrate(engine) -> None:
         command.upgrade(config, "head")
 
 
+async def next_claimed(claim, wakeup):
+    """The next item `claim` hands out (a submission, a predictions file), waiting for a wake-up, or two
+    seconds, while there is none: the workers of both queues."""
+    import asyncio
+
+    while True:
+        item = await asyncio.to_thread(claim)
+        if item is not None:
+            return item
+        wakeup.clear()
+        try:
+            await asyncio.wait_for(wakeup.wait(), timeout=2)
+        except TimeoutError:
+            pass
+
+
 class Store:
     def __init__(self, url: str):
         connect_args = {}

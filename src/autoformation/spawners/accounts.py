@@ -70,14 +70,20 @@ def _tree(root: Path):
                 yield path
 
 
+def _ensure_group(name: str) -> grp.struct_group:
+    """A system group, created on first use (call with `_lock` held)."""
+    try:
+        return grp.getgrnam(name)
+    except KeyError:
+        _run("groupadd", "--system", name)
+        return grp.getgrnam(name)
+
+
 def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
     """The learner's account and home, created on first use (idempotent)."""
     name = system_name(hub_name)
     with _lock:
-        try:
-            grp.getgrnam(GROUP)
-        except KeyError:
-            _run("groupadd", "--system", GROUP)
+        _ensure_group(GROUP)
         try:
             account = pwd.getpwnam(name)
         except KeyError:
@@ -117,17 +123,14 @@ def ensure_team_folder(team: str, teams_dir: Path) -> tuple[Path, str]:
     """A Funathon team's shared folder (`DATA/teams/<team>`, root-owned, its team's group, setgid, 2770)."""
     group = team_group(team)
     with _lock:
-        try:
-            grp.getgrnam(group)
-        except KeyError:
-            _run("groupadd", "--system", group)
+        gid = _ensure_group(group).gr_gid
     teams_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(teams_dir, 0o711)
     folder = teams_dir / team
     folder.mkdir(exist_ok=True)
     if folder.is_symlink():
         raise AccountError(f"{folder} is a symbolic link; refusing to use it as team {team}'s folder")
-    os.chown(folder, 0, grp.getgrnam(group).gr_gid, follow_symlinks=False)
+    os.chown(folder, 0, gid, follow_symlinks=False)
     os.chmod(folder, 0o2770)
     _default_acl_group_rwx(folder)
     return folder, group
