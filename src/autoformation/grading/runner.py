@@ -302,6 +302,15 @@ class TestNamespace(dict):
         return value
 
 
+class NoLearner:
+    """The Remote of a grading without learner code: no learner names to find."""
+
+    generation = 0
+
+    def ask(self, **_):
+        raise NameError("no learner code in this grading")
+
+
 def assigned_names(code: str) -> list[str]:
     """Top-level names a test cell binds: later learner cells may use them, as under nbgrader."""
     try:
@@ -324,6 +333,8 @@ def assigned_names(code: str) -> list[str]:
 
 
 def share_names(code: str, ns: dict, remote: Remote) -> None:
+    if isinstance(remote, NoLearner):
+        return
     for name in assigned_names(code):
         if name in ns:
             with contextlib.suppress(Exception):
@@ -462,18 +473,21 @@ def grade(request: dict) -> dict:
     trusted = trusted_imports(request.get("imports", ""))
     install_inspect_shim()
     os.chdir(exercise)  # tests read the trainer's files, which learner code cannot change (read-only)
-    kernel = Kernel(workdir, request["runtime"], limits)
+    # No learner code (a challenge's scorer on checked predictions): no kernel to start or to ask.
+    kernel = Kernel(workdir, request["runtime"], limits) if any(c["kind"] == "code" for c in request["cells"]) \
+        else None
     tests, status, outcome, at = {}, {}, "done", None
     started = time.monotonic()
     try:
-        with open(os.path.join(HERE, "values.py")) as f1, open(os.path.join(HERE, "kernel_side.py")) as f2:
-            sources = (("_autoformation_values", f1.read()), ("_autoformation_rpc", f2.read()))
-        boot = ("import sys as _s, types as _t\n"
-                f"for _n, _src in {sources!r}:\n"
-                "    _m = _t.ModuleType(_n); _s.modules[_n] = _m; exec(_src, _m.__dict__)\n"
-                "del _s, _t, _n, _src, _m\n")
-        kernel.execute(boot, 60, store_history=False)
-        ns = TestNamespace(Remote(kernel, limits["cell_timeout"]), trusted)
+        if kernel is not None:
+            with open(os.path.join(HERE, "values.py")) as f1, open(os.path.join(HERE, "kernel_side.py")) as f2:
+                sources = (("_autoformation_values", f1.read()), ("_autoformation_rpc", f2.read()))
+            boot = ("import sys as _s, types as _t\n"
+                    f"for _n, _src in {sources!r}:\n"
+                    "    _m = _t.ModuleType(_n); _s.modules[_n] = _m; exec(_src, _m.__dict__)\n"
+                    "del _s, _t, _n, _src, _m\n")
+            kernel.execute(boot, 60, store_history=False)
+        ns = TestNamespace(Remote(kernel, limits["cell_timeout"]) if kernel else NoLearner(), trusted)
         for index, cell in enumerate(request["cells"]):
             at = index
             if cell["kind"] == "test":
@@ -488,7 +502,8 @@ def grade(request: dict) -> dict:
     except KernelDied:
         outcome = "dead"
     finally:
-        kernel.stop()
+        if kernel is not None:
+            kernel.stop()
     return {"outcome": outcome, "cell": at, "status": status, "tests": tests,
             "seconds": round(time.monotonic() - started, 2)}
 
