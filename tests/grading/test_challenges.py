@@ -143,10 +143,26 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
     expect(nadia.locator("#no-team")).to_be_visible()
     expect(nadia.locator("#upload")).to_have_count(0)
 
-    # The labels are nowhere a participant can read: the release, the API's answers, the logs.
+    # anouk works in JupyterLab: the starter notebook is in her home, she runs it all, its last cell submits.
+    anouk = browser.new_context(locale="fr-FR").new_page()
+    anouk.set_default_timeout(60_000)
+    sign_in(anouk, platform, "anouk", next_url="/hub/spawn")
+    anouk.wait_for_url(re.compile(r"/user/anouk/"), timeout=120_000)
+    anouk.goto(f"{platform.url}/user/anouk/lab/tree/defis/{CHALLENGE}/debutant.ipynb")
+    expect(anouk.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
+    anouk.get_by_role("menuitem", name="Run", exact=True).click()
+    anouk.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    expect(anouk.locator(".jp-OutputArea").last).to_contain_text("Équipe equipe-a : score public mape = ",
+                                                                 timeout=180_000)
+    screenshot(anouk, "challenge-notebook-submission")
+    anouk.context.close()
+
+    # The labels are nowhere a participant can read: the release, homes, the API's answers, the logs.
     labels = read_labels(platform.data_dir / "grading" / "defis" / CHALLENGE / "labels.csv", platform.challenge)
     pairs = [f"{i},{int(v)}" for i, v in list(labels.items())[:100]]
-    readable = [p.read_text(errors="replace") for p in (platform.data_dir / "release").rglob("*") if p.is_file()]
+    readable = [p.read_text(errors="replace") for folder in ("release", "homes")
+                for p in (platform.data_dir / folder).rglob("*") if p.is_file() and not p.is_symlink()]
+    assert any("debutant.ipynb" in str(p) for p in (platform.data_dir / "homes" / "anouk").rglob("*"))
     readable += [json.dumps(board), json.dumps(mine)]
     readable += [p.read_text(errors="replace") for p in (platform.data_dir / "logs").glob("*.log")]
     assert not any(pair in text for pair in pairs for text in readable)
@@ -173,7 +189,7 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     csv_text = page.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}.csv").text()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert [(r["user"], r["result"]) for r in rows] == [
-        ("ana", "scored"), ("anouk", "refused"), ("basile", "scored"), ("bianca", "scored")]
+        ("ana", "scored"), ("anouk", "refused"), ("basile", "scored"), ("bianca", "scored"), ("anouk", "scored")]
 
     page.get_by_role("button", name="Clore le défi et révéler le classement privé").click()
     expect(page.locator("#state")).to_contain_text("Défi clos")
