@@ -177,6 +177,8 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     sign_in(learner, platform, "nadia", next_url="/hub/home")
     learner.wait_for_url(re.compile(r"/hub/home"))
     expect(learner.locator(f"#challenge-{CHALLENGE}")).to_contain_text("ouvert jusqu'au")
+    countdown = learner.locator(f"#challenge-{CHALLENGE} .countdown")
+    expect(countdown).to_have_text(re.compile(r"^encore (\d+ j )?\d+ h \d+ min$"))
     assert learner.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}").status == 403
 
     page = browser.new_context(locale="fr-FR").new_page()
