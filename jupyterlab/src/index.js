@@ -6,6 +6,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 const COMMAND = 'autoformation:submit';
+const CHALLENGE_COMMAND = 'autoformation:submit-predictions';
 const POLL_MS = 1500;
 const POLL_LIMIT_MS = 10 * 60 * 1000;
 
@@ -139,6 +140,49 @@ async function submitNotebook(context) {
   }
 }
 
+// A Funathon team's predictions (a CSV file under defis/<challenge>/): sent to the challenge, scored.
+async function submitPredictions(context) {
+  const path = context.path;
+  await context.save();
+  const body = new Widget();
+  body.addClass('af-submit-dialog');
+  body.node.id = 'autoformation-challenge-dialog';
+  body.node.dataset.status = 'queued';
+  body.node.replaceChildren(element('p', {}, `${path} : envoi…`));
+  const dialog = new Dialog({ title: 'Soumettre au défi', body, buttons: [Dialog.okButton({ label: 'Fermer' })] });
+  let open = true;
+  dialog.launch().then(() => { open = false; });
+  let sub;
+  try {
+    sub = await api('defi', { method: 'POST', body: JSON.stringify({ path }) });
+  } catch (err) {
+    body.node.dataset.status = 'error';
+    body.node.replaceChildren(...err.message.split('\n').map(line => element('p', { class: 'af-submit-error' }, line)));
+    return;
+  }
+  body.node.replaceChildren(element('p', {}, `Soumission n° ${sub.id} de l'équipe ${sub.team} : évaluation en cours…`));
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  while (open && sub.status !== 'done' && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, POLL_MS));
+    sub = { ...sub, ...(await api(`defis/${sub.challenge}/${sub.id}`)) };
+  }
+  if (sub.status === 'done') {
+    body.node.dataset.status = 'done';
+    const scores = sub.private || sub.public || {};
+    body.node.replaceChildren(
+      element('p', {}, sub.result === 'scored' ? `Équipe ${sub.team} : prédictions évaluées.` : sub.message),
+      element('p', { class: 'af-submit-score' },
+        Object.entries(scores).map(([name, value]) => `${name} = ${value}`).join(', ')),
+      element('p', {}, 'Le classement est sur la page du défi.')
+    );
+  }
+}
+
+function isPredictions(widget) {
+  const path = widget && widget.context && widget.context.path;
+  return !!(path && path.startsWith('defis/') && path.endsWith('.csv'));
+}
+
 function isNotebook(widget) {
   return !!(widget && widget.context && widget.context.path && widget.context.path.endsWith('.ipynb'));
 }
@@ -160,9 +204,37 @@ const plugin = {
         }
       }
     });
+    app.commands.addCommand(CHALLENGE_COMMAND, {
+      label: 'Soumettre ces prédictions au défi',
+      caption: 'Envoyer ce fichier CSV au défi de son dossier (defis/<défi>/)',
+      isEnabled: () => isPredictions(app.shell.currentWidget),
+      execute: () => {
+        const widget = app.shell.currentWidget;
+        if (isPredictions(widget)) {
+          return submitPredictions(widget.context);
+        }
+      }
+    });
     if (palette) {
       palette.addItem({ command: COMMAND, category: 'Autoformation' });
+      palette.addItem({ command: CHALLENGE_COMMAND, category: 'Autoformation' });
     }
+    // A CSV file of a challenge's folder gets its own button.
+    app.docRegistry.addWidgetExtension('CSVTable', {
+      createNew: (panel, context) => {
+        if (!context.path.startsWith('defis/')) {
+          return;
+        }
+        const button = new ToolbarButton({
+          label: 'Soumettre au défi',
+          tooltip: 'Envoyer ces prédictions au défi de ce dossier',
+          className: 'af-submit-button',
+          onClick: () => { void submitPredictions(context); }
+        });
+        panel.toolbar.insertItem(10, 'autoformation-submit-predictions', button);
+        return button;
+      }
+    });
     // The button acts on its own notebook, whichever widget has the focus.
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (panel, context) => {

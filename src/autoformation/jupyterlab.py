@@ -21,7 +21,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from . import learner
+from . import defi, learner
 
 NAMESPACE = "autoformation"
 
@@ -93,6 +93,43 @@ class StatusHandler(_Handler):
         self.finish(sub)
 
 
+class ChallengeHandler(_Handler):
+    """A predictions file of the learner's home sent to its challenge (`defis/<challenge>/...`)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        try:
+            rel_path = json.loads(self.request.body or b"{}").get("path")
+        except (ValueError, AttributeError):
+            rel_path = None
+        if not isinstance(rel_path, str) or not rel_path.strip():
+            return self.fail(400, "Requête invalide : indiquez le chemin du fichier de prédictions (champ « path »).")
+        root = Path(self.settings["server_root_dir"]).expanduser().resolve()
+        path = (root / rel_path.lstrip("/")).resolve()
+        parts = path.relative_to(root).parts if path.is_relative_to(root) else ()
+        if len(parts) < 3 or parts[0] != "defis":
+            return self.fail(400, f"{rel_path} n'est pas dans le dossier d'un défi (defis/<défi>/).")
+        try:
+            sub = await asyncio.to_thread(defi.submit, path, parts[1], False)
+        except (learner.SubmitError, OSError) as err:
+            return self.fail(error_status(err) if isinstance(err, learner.SubmitError) else 400, str(err))
+        self.set_status(202)
+        self.finish({**sub, "challenge": parts[1]})
+
+
+class ChallengeStatusHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, challenge: str, sub_id: str):
+        try:
+            url = f"{learner._service()}/api/challenges/{challenge}/submissions/{sub_id}"
+            sub = await asyncio.to_thread(learner._request, url)
+        except learner.SubmitError as err:
+            return self.fail(error_status(err), str(err))
+        self.finish(sub)
+
+
 def _jupyter_server_extension_points():
     return [{"module": "autoformation.jupyterlab"}]
 
@@ -102,5 +139,7 @@ def _load_jupyter_server_extension(serverapp):
     serverapp.web_app.add_handlers(".*$", [
         (url_path_join(base_url, NAMESPACE, "submit"), SubmitHandler),
         (url_path_join(base_url, NAMESPACE, r"submissions/(\d+)"), StatusHandler),
+        (url_path_join(base_url, NAMESPACE, "defi"), ChallengeHandler),
+        (url_path_join(base_url, NAMESPACE, r"defis/([\w-]+)/(\d+)"), ChallengeStatusHandler),
     ])
     serverapp.log.info("autoformation: submit API at %s", url_path_join(base_url, NAMESPACE))

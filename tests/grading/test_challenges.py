@@ -155,6 +155,18 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
     expect(anouk.locator(".jp-OutputArea").last).to_contain_text("Équipe equipe-a : score public mape = ",
                                                                  timeout=180_000)
     screenshot(anouk, "challenge-notebook-submission")
+    # Then she sends a CSV file of the challenge's folder from JupyterLab itself: a bad one, refused there.
+    xsrf = next(c["value"] for c in anouk.context.cookies() if c["name"] == "_xsrf" and "/user/anouk" in c["path"])
+    put = anouk.request.put(f"{platform.url}/user/anouk/api/contents/defis/{CHALLENGE}/mauvais.csv",
+                            data={"type": "file", "format": "text", "content": "id,prix\nV03000,cher\n"},
+                            headers={"X-XSRFToken": xsrf})
+    assert put.ok, put.text()
+    anouk.goto(f"{platform.url}/user/anouk/lab/tree/defis/{CHALLENGE}/mauvais.csv")
+    anouk.get_by_role("button", name="Soumettre au défi").click()
+    dialog = anouk.locator("#autoformation-challenge-dialog[data-status=error]")
+    expect(dialog).to_contain_text("ne compte pas dans le quota", timeout=60_000)
+    expect(dialog).to_contain_text("« cher » n'est pas un nombre")
+    screenshot(anouk, "challenge-jupyterlab-refused")
     anouk.context.close()
 
     # The labels are nowhere a participant can read: the release, homes, the API's answers, the logs.
@@ -191,7 +203,8 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     csv_text = page.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}.csv").text()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert [(r["user"], r["result"]) for r in rows] == [
-        ("ana", "scored"), ("anouk", "refused"), ("basile", "scored"), ("bianca", "scored"), ("anouk", "scored")]
+        ("ana", "scored"), ("anouk", "refused"), ("basile", "scored"), ("bianca", "scored"), ("anouk", "scored"),
+        ("anouk", "refused")]  # the last one from JupyterLab
 
     page.get_by_role("button", name="Clore le défi et révéler le classement privé").click()
     expect(page.locator("#state")).to_contain_text("Défi clos")
