@@ -59,8 +59,8 @@ def test_catalogue_still_opens_every_course_when_the_grading_service_does_not_an
 
     courses = load_catalogue(COURSES)
     down = GradingClient(f"http://127.0.0.1:{free_port()}/services/grading/", "token", timeout=2)
-    cards = asyncio.run(hub._catalogue(down, courses, User())())
+    cards = asyncio.run(hub._catalogue(down, courses, [], User())())
     assert [card.course.id for card in cards] == [course.id for course in courses]
     assert {card.status for card in cards} == {"unknown"}
     assert all("indisponible" in card.label for card in cards)
-    assert asyncio.run(hub._catalogue(down, courses, None)()) == []
+    assert asyncio.run(hub._catalogue(down, courses, [], None)()) == []

@@ -31,6 +31,7 @@ GRADING = GRADING_SERVICE
 def configure(c, settings: Settings | None = None, standalone: bool = True) -> Settings:
     settings = settings or load()
     courses = load_catalogue(settings.courses_dir)
+    challenges = load_challenges(settings.challenges_dir)
     services, roles = [], []
     if standalone:
         _configure_standalone(c, settings, services, roles)
@@ -52,11 +53,11 @@ def configure(c, settings: Settings | None = None, standalone: bool = True) -> S
     # Signing in lands on the catalogue: a server starts only from a course's "Commencer"/"Reprendre".
     c.JupyterHub.redirect_to_server = False
     c.JupyterHub.template_vars = {
-        "catalogue": functools.partial(_catalogue, grading, courses),
+        "catalogue": functools.partial(_catalogue, grading, courses, challenges),
         "grading_url": f"/services/{GRADING}/",
         "trainers_url": f"/services/{GRADING}/trainers/",
         "book_url": "/services/book/",
-        "challenges": load_challenges(settings.challenges_dir),
+        "challenges": challenges,
         "trainer_groups": [settings.groups.trainers, settings.groups.admins],
     }
     return settings
@@ -78,13 +79,19 @@ class CourseCard:
     label: str = "Progression indisponible pour le moment"
 
 
-def _catalogue(grading: GradingClient, courses: list[Course], user):
-    """The home page's course cards: the template calls this and Jinja (async in the hub) awaits it."""
+def _catalogue(grading: GradingClient, courses: list[Course], challenges: list, user):
+    """The home page's course cards: the template calls this and Jinja (async in the hub) awaits it.
+    The same answer tells when each challenge closes (the organisers may close one early)."""
+    from datetime import datetime
 
     async def cards() -> list[CourseCard]:
         if user is None:
             return []
         found = await grading.progress(user.name) or {}
+        for challenge in challenges:
+            closes_at = (found.get("challenges") or {}).get(challenge.id, {}).get("closes_at")
+            if closes_at and datetime.fromisoformat(closes_at) < challenge.closes_at():
+                challenge.closed_at = datetime.fromisoformat(closes_at)
         known = {c["course"]: c for c in found.get("courses", [])}
         return [
             CourseCard(course, known[course.id]["status"], known[course.id]["percent"], known[course.id]["label"])

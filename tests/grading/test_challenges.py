@@ -229,6 +229,9 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     expect(learner.locator("#upload-result")).to_contain_text("hors concours", timeout=120_000)
     status, board = api(platform, token, "/leaderboard")
     assert [r["team"] for r in board["after"]] == ["nadia"] and [r["team"] for r in board["rows"]] == before
+    # The catalogue knows the organisers closed it early (the hub asks the grading service, its owner).
+    learner.goto(f"{platform.url}/hub/home")
+    expect(learner.locator(f"#challenge-{CHALLENGE}")).to_contain_text("clos : classement final")
     page.context.close()
     learner.context.close()
 

@@ -271,6 +271,8 @@ class ProgressAPI(BaseHandler):
         courses = progress.learner_progress(self.app.store, list(self.app.courses.values()), name)
         self.finish({
             "user": name,
+            # When each challenge closes (the organisers may have closed it early): the hub's cards show it.
+            "challenges": {c.id: {"closes_at": c.closes_at().isoformat()} for c in self.app.challenges.values()},
             "courses": [
                 {
                     "course": cp.course.id, "status": cp.status, "percent": cp.percent, "label": cp.label,
