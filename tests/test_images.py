@@ -43,6 +43,22 @@ def test_plan_builds_base_first_and_names_missing_release(tmp_path):
     assert set(images.image_names()) >= {"base", "ml", "nlp", "git", "webscraping"}
 
 
+def test_a_course_image_carries_its_released_challenges_without_their_labels(tmp_path):
+    from autoformation.challenges import load_challenges, release_challenge
+
+    release = tmp_path / "release"
+    (release / "ml").mkdir(parents=True)
+    for challenge in load_challenges(ROOT / "challenges"):
+        release_challenge(challenge, release / "defis", tmp_path / "hidden")
+    builds = images.plan(["ml"], release, ROOT / "courses", challenges_dir=ROOT / "challenges")
+    staged = dict(builds[1].files)
+    assert {"data/release/defis/prix-immobilier", "data/release/defis/codage-naf"} <= set(staged)
+    context = tmp_path / "context"
+    images._stage(builds[1], context)
+    shipped = {p.name for p in (context / "data" / "release" / "defis").rglob("*")}
+    assert {"train.csv", "test.csv", "debutant.ipynb"} <= shipped and "labels.csv" not in shipped
+
+
 def test_inputs_digest_follows_the_copied_files(tmp_path):
     release = tmp_path / "release" / "ml"
     release.mkdir(parents=True)

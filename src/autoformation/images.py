@@ -219,8 +219,10 @@ class Build:
         return hashlib.sha256((self.base_digest + _digest_paths(self.files)).encode()).hexdigest()
 
 
-def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Path = IMAGES_DIR) -> list[Build]:
-    """The builds for `names` (and base, which every course image needs), in dependency order."""
+def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Path = IMAGES_DIR,
+         challenges_dir: Path | None = None) -> list[Build]:
+    """The builds for `names` (and base, which every course image needs), in dependency order. A course
+    image also carries the released Funathon challenges that run in it (`image:` in challenge.yaml)."""
     available = image_names(images_dir)
     unknown = [n for n in names if n not in available]
     if unknown:
@@ -255,8 +257,23 @@ def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Pat
                     "(run `autoformation courses release` first, or pass --release-dir)"
                 )
             files.append((f"data/release/{course}", release))
+        for challenge in _challenges(challenges_dir):
+            released = release_dir / "defis" / challenge.id
+            if challenge.image == name and released.is_dir():  # public data and starters, never the labels
+                files.append((f"data/release/defis/{challenge.id}", released))
         builds.append(Build(name, files))
     return builds
+
+
+def _challenges(challenges_dir: Path | None) -> list:
+    if challenges_dir is None or not challenges_dir.is_dir():
+        return []
+    from autoformation.challenges import ChallengeError, load_challenges
+
+    try:
+        return load_challenges(challenges_dir)
+    except ChallengeError as err:
+        raise ImageError(f"cannot read the challenges: {err}") from None
 
 
 def _stage(build: Build, context: Path) -> None:
@@ -397,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             engine.build_options += harness_options()
         extra = args.build_option + os.environ.get("AUTOFORMATION_IMAGES_BUILD_OPTIONS", "").split()
         release_dir = Path(args.release_dir) if args.release_dir else settings.release_dir
-        builds = plan(args.names, release_dir, settings.courses_dir)
+        builds = plan(args.names, release_dir, settings.courses_dir, challenges_dir=settings.challenges_dir)
         if engine.env:  # our own Podman: it cannot pull, so make the Debian base here
             ensure_base_os(engine, state_dir)
         registry = "" if args.no_registry_tag else (args.registry or settings.kubernetes.image_registry)

@@ -41,6 +41,7 @@ CHALLENGE_SCHEMA = {
         "title": _FR, "summary": _FR,
         "levels": {"type": "array", "minItems": 1, "items": {"enum": list(LEVELS) + ["expert"]}},
         "kind": {"enum": ["regression", "classification"]},
+        "image": {"type": "string", "pattern": "^[a-z0-9-]+$"},
         "id_column": _TEXT, "target": _TEXT,
         "metric": {"type": "object", "required": ["name", "direction"],
                    "properties": {"name": _TEXT, "direction": {"enum": ["minimize", "maximize"]}}},
@@ -84,6 +85,7 @@ class Challenge:
     public_fraction: float
     phases: list[Phase]
     path: Path
+    image: str = "ml"  # the learner image it runs in (its data goes into that image's material)
     closed_at: datetime | None = None  # the organisers closed it early (the grading service knows)
 
     def phase(self, now: datetime | None = None) -> Phase | None:
@@ -134,7 +136,7 @@ def load_challenge(folder: Path) -> Challenge:
     return Challenge(data["id"], data["title"]["fr"], data["summary"]["fr"], data["levels"], data["kind"],
                      data["id_column"], data["target"], data["metric"]["name"],
                      data["metric"]["direction"] == "minimize", data["columns"], data["quota_per_day"],
-                     data.get("finals", 2), data["public_fraction"], phases, folder)
+                     data.get("finals", 2), data["public_fraction"], phases, folder, data.get("image", "ml"))
 
 
 def load_challenges(challenges_dir: Path) -> list[Challenge]:
