@@ -50,6 +50,8 @@ def test_the_release_gives_data_and_starter_notebook_and_keeps_the_labels(releas
     sample = [f"{i},{int(v)}" for i, v in list(labels.items())[:50]]
     assert not any(line in released_text for line in sample)  # no id with its price anywhere public
     assert info["public_rows"] == 500 and info["baseline"]["public"]["mape"] > 30
+    # Released again with nothing changed (as `make up` does at every start): nothing is done.
+    assert release_challenge(challenge, root / "release", root / "hidden")["up_to_date"]
 
 
 def test_a_good_file_passes_and_every_kind_of_bad_one_is_named(released):

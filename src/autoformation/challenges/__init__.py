@@ -150,9 +150,18 @@ def public_ids(ids: list[str], fraction: float, salt: str) -> set[str]:
     return set(ranked[: max(1, round(len(ids) * fraction))])
 
 
-def release_challenge(challenge: Challenge, release_dir: Path, hidden_dir: Path) -> dict:
+def release_challenge(challenge: Challenge, release_dir: Path, hidden_dir: Path, force: bool = False) -> dict:
     """Generate the data; the public part to `release_dir/<id>/` (learners' homes get it), the labels and
-    the public/private split to `hidden_dir/<id>/` (the grading service's own folder)."""
+    the public/private split to `hidden_dir/<id>/` (the grading service's own folder). Nothing is done again
+    while the challenge's folder is unchanged (`make up` releases at every start)."""
+    from ..notebooks import hash_tree
+
+    digest = hash_tree(challenge.path, salt="challenge-release-1")
+    manifest = hidden_dir / challenge.id / "release.json"
+    if not force and manifest.is_file() and (release_dir / challenge.id).is_dir():
+        known = json.loads(manifest.read_text())
+        if known.get("source_hash") == digest:
+            return {**known["summary"], "up_to_date": True}
     with tempfile.TemporaryDirectory(prefix="defi-") as tmp:
         run = subprocess.run([sys.executable, str(challenge.path / "generate.py"), tmp], capture_output=True,
                              text=True, timeout=600)
@@ -176,7 +185,9 @@ def release_challenge(challenge: Challenge, release_dir: Path, hidden_dir: Path)
         (hidden / "split.json").write_text(json.dumps({"public": split}))
         baseline = baseline_scores(challenge, Path(tmp) / "train.csv", labels, set(split))
         (hidden / "baseline.json").write_text(json.dumps(baseline))
-    return {"release": str(target), "test_rows": len(labels), "public_rows": len(split), "baseline": baseline}
+    summary = {"release": str(target), "test_rows": len(labels), "public_rows": len(split), "baseline": baseline}
+    manifest.write_text(json.dumps({"source_hash": digest, "summary": summary}))
+    return {**summary, "up_to_date": False}
 
 
 def scorer(challenge: Challenge):

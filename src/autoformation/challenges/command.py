@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 status = status or (1 if problems else 0)
             else:
                 done = release_challenge(challenge, settings.challenges_release_dir, settings.challenges_hidden_dir)
-                print(f"{challenge.id}: released in {done['release']} ({done['test_rows']} rows to predict, "
+                state = "up to date" if done["up_to_date"] else "released"
+                print(f"{challenge.id}: {state} in {done['release']} ({done['test_rows']} rows to predict, "
                       f"{done['public_rows']} on the public leaderboard)")
         except ChallengeError as err:
             print(f"error: {err}", file=sys.stderr)
