@@ -170,7 +170,7 @@ def quota_used(challenge: Challenge, subs: list[ChallengeSubmission], team: str,
 
 
 class ChallengePage:
-    """Mixin for the grading service's handlers (BaseHandler): the challenge or a 404, the user's team."""
+    """Mixin for the challenges' pages (participants' and organisers'): the challenge or a 404, the team."""
 
     def challenge_or_404(self, challenge_id: str) -> Challenge:
         challenge = self.service.challenges.get(challenge_id)
@@ -241,39 +241,39 @@ def handlers(base):
                 raise web.HTTPError(409, "Le défi n'est pas encore ouvert aux soumissions.")
             content = self.request.files["fichier"][0]["body"] if "fichier" in self.request.files \
                 else self.request.body
-            scorer: Scorer = self.app.scorer
+            scorer: Scorer = self.service.scorer
             predictions, problems = check_predictions(content, challenge, scorer.test_ids(challenge))
             if problems:
-                self.app.store.record_refused(challenge.id, team, self.current_user["name"], "\n".join(problems))
+                self.service.store.record_refused(challenge.id, team, self.current_user["name"], "\n".join(problems))
                 self.set_status(400)
                 self.finish({"status": 400, "message": "Fichier refusé (il ne compte pas dans le quota).",
                              "problems": problems})
                 return
-            subs = self.app.store.challenge_submissions(challenge.id, team)
+            subs = self.service.store.challenge_submissions(challenge.id, team)
             used = quota_used(challenge, subs, team, datetime.now(UTC))
             if used >= challenge.quota_per_day:
                 raise web.HTTPError(429, f"Quota atteint : {challenge.quota_per_day} soumissions par équipe et "
                                     "par jour. Revenez demain, ou choisissez mieux la prochaine !")
-            sub_id = self.app.store.submit_predictions(challenge.id, team, self.current_user["name"],
+            sub_id = self.service.store.submit_predictions(challenge.id, team, self.current_user["name"],
                                                        json.dumps(predictions).encode())
             scorer.wakeup.set()
             self.set_status(202)
             self.finish({"id": sub_id, "status": "queued", "team": team,
                          "quota_left": challenge.quota_per_day - used - 1,
-                         "url": f"{self.app.prefix}api/challenges/{challenge.id}/submissions/{sub_id}"})
+                         "url": f"{self.service.prefix}api/challenges/{challenge.id}/submissions/{sub_id}"})
 
         @web.authenticated
         def get(self, challenge_id: str):
             challenge = self.challenge_or_404(challenge_id)
             team = self.submitter(challenge)
-            subs = self.app.store.challenge_submissions(challenge.id, team) if team else []
+            subs = self.service.store.challenge_submissions(challenge.id, team) if team else []
             self.finish({"team": team, "submissions": [submission_json(s, challenge.closed()) for s in subs]})
 
     class OnePrediction(ChallengePage, base):
         @web.authenticated
         def get(self, challenge_id: str, sub_id: str):
             challenge = self.challenge_or_404(challenge_id)
-            sub = self.app.store.get_predictions(int(sub_id))
+            sub = self.service.store.get_predictions(int(sub_id))
             if sub is None or sub.challenge != challenge.id or sub.team != self.submitter(challenge):
                 raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
             self.finish(submission_json(sub, challenge.closed()))
@@ -284,7 +284,7 @@ def handlers(base):
         @web.authenticated
         def post(self, challenge_id: str, sub_id: str):
             challenge = self.challenge_or_404(challenge_id)
-            sub = self.app.store.get_predictions(int(sub_id))
+            sub = self.service.store.get_predictions(int(sub_id))
             if sub is None or sub.challenge != challenge.id or sub.team != self.team():
                 raise web.HTTPError(404, "Soumission introuvable parmi celles de votre équipe.")
             if challenge.closed():
@@ -295,12 +295,12 @@ def handlers(base):
                 final = bool(json.loads(self.request.body or b"{}").get("final", True))
             except (ValueError, AttributeError):
                 raise web.HTTPError(400, "Attendu : JSON {final: true|false}.") from None
-            finals = [s for s in self.app.store.challenge_submissions(challenge.id, sub.team) if s.final]
+            finals = [s for s in self.service.store.challenge_submissions(challenge.id, sub.team) if s.final]
             if final and sub.id not in {s.id for s in finals} and len(finals) >= challenge.finals:
                 raise web.HTTPError(409, f"Votre équipe a déjà choisi {challenge.finals} soumissions finales : "
                                     "retirez-en une d'abord.")
-            self.app.store.set_final(sub.id, final)
-            self.app.scorer.version += 1
+            self.service.store.set_final(sub.id, final)
+            self.service.scorer.version += 1
             self.finish({"id": sub.id, "final": final})
 
     class Board(ChallengePage, base):
@@ -314,7 +314,7 @@ def handlers(base):
             challenge = self.challenge_or_404(challenge_id)
             board = self.board(challenge)
             team = self.submitter(challenge)
-            mine = self.app.store.challenge_submissions(challenge.id, team) if team else []
+            mine = self.service.store.challenge_submissions(challenge.id, team) if team else []
             scores = [r["score"] for r in board["rows"] if not r["baseline"]]
             chart = charts.histogram(scores, 5, max(scores), f"Scores ({challenge.metric})") if scores else ""
             self.render_page("challenge.html", challenge=challenge, board=board, team=team, mine=mine,
