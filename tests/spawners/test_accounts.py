@@ -63,6 +63,7 @@ tries = {{
     "read the cookie secret": lambda: open(DATA / "jupyterhub_cookie_secret", "rb").read(),
     "read the hub database": lambda: open(DATA / "jupyterhub.sqlite", "rb").read(16),
     "list the grading data": lambda: os.listdir(DATA / "grading"),
+    "read a challenge's labels": lambda: open(DATA / "grading" / "defis" / "prix-immobilier" / "labels.csv").read(),
     "read the OIDC client secret": lambda: open(DATA / "oidc_client_secret").read(),
     "list the course sources": lambda: os.listdir(SOURCES),
     "read a source notebook": lambda: open(SOURCES / "demo" / "source" / "01-bases" / "bases.ipynb").read(),
@@ -123,7 +124,8 @@ def in_kernel(page, platform, username: str, code: str) -> dict:
 
 
 def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
-    for secret in ("jupyterhub_cookie_secret", "jupyterhub.sqlite", "oidc_client_secret", "grading"):
+    for secret in ("jupyterhub_cookie_secret", "jupyterhub.sqlite", "oidc_client_secret", "grading",
+                   "grading/defis/prix-immobilier/labels.csv"):  # released by `up`, as `make up` does
         assert (platform.data_dir / secret).exists()  # a refusal must not be a missing file
     alice = probe(page, platform, "alice", "bruno")
     other = browser.new_context(locale="fr-FR").new_page()
