@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 
+import nbformat
 import pytest
 import yaml
 
@@ -15,6 +16,7 @@ from autoformation.challenges import (
     check_predictions,
     load_challenge,
     load_challenges,
+    parcours_steps,
     read_labels,
     release_challenge,
     team_of,
@@ -42,7 +44,8 @@ def as_csv(rows, header=("id", "prix")) -> bytes:
 def test_the_release_gives_data_and_starter_notebook_and_keeps_the_labels(released):
     challenge, root, info, labels = released
     public = root / "release" / challenge.id
-    assert sorted(p.name for p in public.iterdir()) == ["debutant.ipynb", "test.csv", "train.csv"]
+    assert sorted(p.name for p in public.iterdir()) == ["debutant.ipynb", "intermediaire.ipynb", "test.csv",
+                                                        "train.csv"]
     with (public / "test.csv").open() as f:
         header = next(csv.reader(f))
     assert "prix" not in header and len(labels) == info["test_rows"] == 1000
@@ -50,6 +53,14 @@ def test_the_release_gives_data_and_starter_notebook_and_keeps_the_labels(releas
     sample = [f"{i},{int(v)}" for i, v in list(labels.items())[:50]]
     assert not any(line in released_text for line in sample)  # no id with its price anywhere public
     assert info["public_rows"] == 500 and info["baseline"]["public"]["mape"] > 30
+    # The starter notebooks are the learners' version: nbgrader's stub for every answer, the steps kept,
+    # and what the kernel reports the steps against.
+    starter = nbformat.read(public / "debutant.ipynb", as_version=4)
+    answers = [c for c in starter.cells if (c.metadata.get("nbgrader") or {}).get("solution")]
+    assert answers and all("# VOTRE CODE ICI\nraise NotImplementedError()" in c.source for c in answers)
+    assert 'groupby(train["departement"]).median()' not in "".join(c.source for c in starter.cells)
+    assert starter.metadata["autoformation"] == {"challenge": "prix-immobilier", "level": "débutant"}
+    assert parcours_steps(challenge) == {"débutant": ["verif-1", "verif-2"], "intermédiaire": ["verif-1", "verif-2"]}
     # Released again with nothing changed (as `make up` does at every start): nothing is done.
     assert release_challenge(challenge, root / "release", root / "hidden")["up_to_date"]
 
@@ -101,9 +112,19 @@ def test_the_real_challenges_pass_their_checks_and_a_broken_one_is_named(tmp_pat
     (broken / "score.py").write_text("def score(p, l):\n    return {'mape': 0.0}\n")  # rmse forgotten
     starter = broken / "parcours" / "debutant.ipynb"
     starter.write_text(starter.read_text().replace('\\"surface\\"]).groupby', '\\"surfaces\\"]).groupby'))
+    # Answers left in plain cells: the learners' version would hand them out and pass its steps untouched.
+    second = broken / "parcours" / "intermediaire.ipynb"
+    source = second.read_text()
+    second.write_text(source.replace('"solution": true', '"solution": false').replace("### BEGIN SOLUTION\\n", "")
+                      .replace("\\n### END SOLUTION", ""))
     problems = check(load_challenge(broken), tmp_path / "broken")
     assert any("leaderboard columns" in p for p in problems)
     assert any("debutant.ipynb does not run to the end" in p and "surfaces" in p for p in problems), problems
+    assert any("the released intermediaire.ipynb runs to the end with no answer" in p for p in problems), problems
+    # Solution markers outside a solution cell: nbgrader's own message, naming the notebook.
+    second.write_text(source.replace('"solution": true', '"solution": false'))
+    with pytest.raises(ChallengeError, match="intermediaire.ipynb: Solution region detected in a non-solution cell"):
+        check(load_challenge(broken), tmp_path / "broken-again")
     data["metric"]["direction"] = "maximise"
     (broken / "challenge.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ChallengeError, match="field 'metric.direction' must be one of minimize, maximize"):

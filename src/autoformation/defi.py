@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
+import os
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 from .learner import SubmitError, _request, _service
@@ -27,6 +30,15 @@ def _challenge_here() -> str:
     if "defis" in parts and parts.index("defis") + 1 < len(parts):
         return parts[parts.index("defis") + 1]
     raise SubmitError("Indiquez le défi, par exemple soumettre(predictions, defi='prix-immobilier').")
+
+
+def _level_here() -> str:
+    """The level of the parcours notebook this runs in (its metadata, written at release), else ""."""
+    try:
+        nb = json.loads(Path(os.environ.get("JPY_SESSION_NAME", "")).read_text(encoding="utf-8"))
+        return str(((nb.get("metadata") or {}).get("autoformation") or {}).get("level") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _csv(predictions) -> bytes:
@@ -44,11 +56,15 @@ def _csv(predictions) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def submit(predictions, challenge: str | None = None, wait: bool = True, timeout: float = 300) -> dict:
+def submit(predictions, challenge: str | None = None, wait: bool = True, timeout: float = 300,
+           level: str | None = None) -> dict:
+    """Send the predictions; `level` (the parcours followed) defaults to the notebook's, else the team's."""
     service = _service()
     challenge = challenge or _challenge_here()
     url = f"{service}/api/challenges/{challenge}/submissions"
-    sub = _request(url, raw=_csv(predictions))
+    level = level if level is not None else _level_here()
+    query = f"?{urllib.parse.urlencode({'niveau': level})}" if level else ""
+    sub = _request(url + query, raw=_csv(predictions))
     deadline = time.monotonic() + timeout
     while wait and time.monotonic() < deadline and sub.get("status") != "done":
         time.sleep(1)
@@ -65,10 +81,11 @@ def describe(sub: dict) -> str:
     return f"Équipe {sub['team']} : score public {scores}. Classement : page du défi."
 
 
-def soumettre(predictions, defi: str | None = None) -> None:
-    """Dans un notebook : soumettez vos prédictions au défi (un tableau avec l'identifiant et la cible)."""
+def soumettre(predictions, defi: str | None = None, niveau: str | None = None) -> None:
+    """Dans un notebook : soumettez vos prédictions au défi (un tableau avec l'identifiant et la cible).
+    Le niveau est celui du parcours ouvert, sinon celui de l'équipe."""
     try:
-        print(describe(submit(predictions, defi)))
+        print(describe(submit(predictions, defi, level=niveau)))
     except SubmitError as err:
         print(f"Soumission impossible : {err}")
 
@@ -79,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("soumettre", help="envoyer un fichier CSV de prédictions")
     s.add_argument("fichier")
     s.add_argument("--defi", help="le défi (par défaut : celui du dossier courant)")
+    s.add_argument("--niveau", help="le parcours suivi (par défaut : celui de l'équipe)")
     args = parser.parse_args(argv)
     try:
-        print(describe(submit(args.fichier, args.defi)))
+        print(describe(submit(args.fichier, args.defi, level=args.niveau)))
         return 0
     except (SubmitError, OSError) as err:
         print(f"autoformation defi: {err}", file=sys.stderr)

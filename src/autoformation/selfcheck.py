@@ -4,11 +4,21 @@ An IPython extension loaded in every learner kernel (hub_config/ipython/ipython_
 Running an exercise's test cell is the check: its `assert ..., "message"` carries the hint. The
 failure is still an error (the cell stops, nbgrader's validate and grading see it); only what the
 learner reads changes.
+
+In a Funathon parcours (`~/defis/<challenge>/<level>.ipynb`), each self-checked step is also reported
+to the grading service, so that organisers see which teams are stuck where. The report is sent in the
+background, with the learner's own token, and any failure to send it is ignored: it never slows or
+breaks the learner's notebook. It is self-reported: organisers' information, never a score.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 import traceback
+import urllib.request
+from pathlib import Path
 
 RED, GREEN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
 
@@ -28,5 +38,47 @@ def _friendly(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
+def _parcours_step(notebook: Path, cell_id: str) -> tuple[str, str, str] | None:
+    """(challenge, level, step) when `cell_id` is a self-checked step of a released parcours notebook."""
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    about = (nb.get("metadata") or {}).get("autoformation") or {}
+    for cell in nb.get("cells") or []:
+        meta = ((cell.get("metadata") or {}).get("nbgrader") or {})
+        if cell.get("id") == cell_id and meta.get("grade") and not meta.get("solution"):
+            if about.get("challenge") and about.get("level") and meta.get("grade_id"):
+                return about["challenge"], about["level"], meta["grade_id"]
+    return None
+
+
+def _send(url: str, token: str, report: dict) -> None:
+    request = urllib.request.Request(url, data=json.dumps(report).encode(), method="POST", headers={
+        "Authorization": f"token {token}", "Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except OSError:
+        pass  # the service is down or refuses: the learner's work goes on
+
+
+def _report_step(shell, result) -> None:
+    service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
+    token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    notebook = os.environ.get("JPY_SESSION_NAME", "")
+    if not (service and token and notebook.endswith(".ipynb") and "defis" in Path(notebook).parts):
+        return
+    kernel = getattr(shell, "kernel", None)
+    parent = kernel.get_parent("shell") if kernel is not None else {}
+    cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
+    found = _parcours_step(Path(notebook), cell_id) if cell_id else None
+    if found:
+        challenge, level, step = found
+        report = {"level": level, "step": step, "passed": bool(result.success)}
+        threading.Thread(target=_send, args=(f"{service}/api/challenges/{challenge}/steps", token, report),
+                         daemon=True).start()
+
+
 def load_ipython_extension(shell) -> None:
     shell.set_custom_exc((AssertionError,), _friendly)
+    shell.events.register("post_run_cell", lambda result: _report_step(shell, result))

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 
@@ -71,7 +72,7 @@ def api(platform, token: str, path: str, body: bytes | None = None) -> tuple[int
                                      data=body, headers={"Authorization": f"token {token}"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
+            return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
 
@@ -81,6 +82,18 @@ def submit_from_terminal(platform, token: str, path: str) -> subprocess.Complete
            "AUTOFORMATION_GRADING_URL": f"{platform.url}/services/grading/"}
     return subprocess.run([sys.executable, "-m", "autoformation.cli", "defi", "soumettre", path, "--defi", CHALLENGE],
                           env=env, capture_output=True, text=True, timeout=300)
+
+
+def write_cell(page, cell, code: str) -> None:
+    """Type an answer over a cell's content, as a participant does (select all, then type)."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+
+
+def run_all(page) -> None:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
 def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_path):
@@ -150,11 +163,33 @@ def test_two_teams_compete_and_the_board_keeps_its_rules(platform, browser, tmp_
     anouk.wait_for_url(re.compile(r"/user/anouk/"), timeout=120_000)
     anouk.goto(f"{platform.url}/user/anouk/lab/tree/defis/{CHALLENGE}/debutant.ipynb")
     expect(anouk.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))).to_be_visible(timeout=120_000)
-    anouk.get_by_role("menuitem", name="Run", exact=True).click()
-    anouk.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # Its two answers are nbgrader's stubs: she writes them, the first one wrong (a mean, not a median).
+    stubs = anouk.locator(".jp-CodeCell", has_text="VOTRE CODE ICI")
+    expect(stubs).to_have_count(2)
+    write_cell(anouk, stubs.nth(1), 'predictions = pd.DataFrame({"id": test["id"], '
+                                    '"prix": test["departement"].map(prix_m2) * test["surface"]})')
+    write_cell(anouk, stubs.nth(0), 'prix_m2 = (train["prix"] / train["surface"]).groupby(train["departement"]).mean()')
+    run_all(anouk)
+    # The step's self-check stops her with its hint (and her kernel tells the organisers, see below).
+    expect(anouk.locator(".jp-OutputArea", has_text="Prenez la médiane")).to_be_visible(timeout=120_000)
+    write_cell(anouk, anouk.locator(".jp-CodeCell", has_text=".mean()"),
+               'prix_m2 = (train["prix"] / train["surface"]).groupby(train["departement"]).median()')
+    run_all(anouk)
     expect(anouk.locator(".jp-OutputArea").last).to_contain_text("Équipe equipe-a : score public mape = ",
                                                                  timeout=180_000)
     screenshot(anouk, "challenge-notebook-submission")
+    # Submitted from the débutant parcours: team A's row is on the débutant board, not the intermédiaire one.
+    boards = {level: api(platform, tokens["ana"], "/leaderboard?niveau=" + urllib.parse.quote(level))[1]
+              for level in ("débutant", "intermédiaire")}
+    assert [(r["team"], r["level"]) for r in boards["débutant"]["rows"] if not r["baseline"]] == [
+        ("equipe-a", "débutant")]
+    assert [r["team"] for r in boards["intermédiaire"]["rows"]] == ["Référence (moyenne)"]
+    assert api(platform, tokens["ana"], "/leaderboard?niveau=" + urllib.parse.quote("<b>"))[0] == 400
+    ana.locator("#level-filter").select_option("intermédiaire")
+    expect(ana.locator("#leaderboard tr[data-team=equipe-a]")).to_have_count(0)
+    expect(ana.locator("#leaderboard tr.baseline")).to_have_count(1)
+    ana.locator("#level-filter").select_option("débutant")
+    expect(ana.locator("#leaderboard tr.mine[data-team=equipe-a] td").nth(2)).to_have_text("débutant")
     # Then she sends a CSV file of the challenge's folder from JupyterLab itself: a bad one, refused there.
     xsrf = next(c["value"] for c in anouk.context.cookies() if c["name"] == "_xsrf" and "/user/anouk" in c["path"])
     put = anouk.request.put(f"{platform.url}/user/anouk/api/contents/defis/{CHALLENGE}/mauvais.csv",
@@ -200,6 +235,20 @@ def test_organisers_follow_the_teams_close_the_challenge_and_see_the_debrief(pla
     expect(team_a).to_contain_text("ana, anouk")
     expect(team_a).to_contain_text("n'est pas un nombre")  # anouk's refused file, and why
     expect(page.locator("#teams tr[data-team=equipe-b] td").nth(2)).to_have_text("2")
+    # Parcours: team A's kernel reported its failed, then passed, self-checks; basile's kernel reports his
+    # failures on step 1 (the very call it makes), until his team shows as stuck there.
+    expect(team_a.locator("td.parcours")).to_have_text("débutant : 2 / 2 étapes, terminé")
+    basile = api_token(browser, platform, "basile")
+    report = json.dumps({"level": "débutant", "step": "verif-1", "passed": False}).encode()
+    for _ in range(3):
+        assert api(platform, basile, "/steps", report)[0] == 204
+    for hostile in ({"level": "débutant", "step": "../verif-1", "passed": False},
+                    {"level": ["débutant"], "step": "verif-1", "passed": False},
+                    {"level": "débutant", "step": "verif-1", "passed": "oui"}):
+        assert api(platform, basile, "/steps", json.dumps(hostile).encode())[0] == 400
+    page.reload()
+    stuck = page.locator("#teams tr[data-team=equipe-b] td.parcours.stuck-step")
+    expect(stuck).to_contain_text("débutant : 0 / 2 étapes — bloquée à « verif-1 » (3 essais depuis")
     csv_text = page.request.get(f"{platform.url}/services/grading/trainers/challenges/{CHALLENGE}.csv").text()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert [(r["user"], r["result"]) for r in rows] == [

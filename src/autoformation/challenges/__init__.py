@@ -3,8 +3,9 @@
 A challenge is a folder with `challenge.yaml` (phases, metric and its direction, leaderboard columns,
 quota, public share of the test set), the organisers' `generate.py` (writes train.csv, test.csv and the
 hidden labels.csv, deterministically, offline), `score.py` (predictions and labels to metrics, run in
-the grading sandbox) and `parcours/` (starter notebooks per level). The labels never leave the grading
-service's own folder: not the release, not learners' homes, not the book.
+the grading sandbox) and `parcours/` (a starter notebook per level, `<level>.ipynb`, in nbgrader's source
+format: answers between solution markers, self-checked steps as graded test cells). The labels never
+leave the grading service's own folder: not the release, not learners' homes, not the book.
 """
 
 from __future__ import annotations
@@ -143,6 +144,50 @@ def load_challenges(challenges_dir: Path) -> list[Challenge]:
     return [load_challenge(p.parent) for p in sorted(challenges_dir.glob("*/challenge.yaml"))]
 
 
+# --- parcours -------------------------------------------------------------------------------------
+def level_file(level: str) -> str:
+    """The level's starter notebook's name: the level without accents ("débutant" -> "debutant.ipynb")."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", level).encode("ascii", "ignore").decode() + ".ipynb"
+
+
+def parcours_notebooks(challenge: Challenge) -> dict[str, Path]:
+    """level -> its starter notebook (source version, with the answers)."""
+    return {level: challenge.path / "parcours" / level_file(level) for level in challenge.levels
+            if (challenge.path / "parcours" / level_file(level)).is_file()}
+
+
+def parcours_steps(challenge: Challenge) -> dict[str, list[str]]:
+    """level -> the ids of its self-checked steps (graded test cells), in order."""
+    from ..notebooks import exercises
+
+    steps = {}
+    for level, path in parcours_notebooks(challenge).items():
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        steps[level] = [ex.grade_id for ex in exercises(nb) if not ex.manual]
+    return steps
+
+
+def release_parcours(challenge: Challenge, target: Path) -> None:
+    """The learners' version of each starter notebook: answers replaced by nbgrader's stub, outputs cleared."""
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
+    from ..courses.nbgrader_setup import CODE_STUB
+
+    for level, path in parcours_notebooks(challenge).items():
+        nb = nbformat.read(path, as_version=4)
+        try:
+            for pre in (ClearSolutions(code_stub={"python": CODE_STUB}), ClearHiddenTests(), ClearOutput()):
+                nb, _ = pre.preprocess(nb, {})
+        except RuntimeError as err:  # nbgrader's own message (a missing END marker...)
+            raise ChallengeError(f"{path}: {err}") from None
+        # What the learner's kernel reports its self-checked steps against (autoformation.selfcheck).
+        nb.metadata["autoformation"] = {"challenge": challenge.id, "level": level}
+        nbformat.write(nb, target / level_file(level))
+
+
 # --- release --------------------------------------------------------------------------------------
 def public_ids(ids: list[str], fraction: float, salt: str) -> set[str]:
     """The ids scored on the public leaderboard: a fixed, unguessable-from-the-data share of the test set."""
@@ -176,8 +221,7 @@ def release_challenge(challenge: Challenge, release_dir: Path, hidden_dir: Path,
         target.mkdir(parents=True)
         for name in sorted(produced - {"labels.csv"}):
             shutil.copyfile(Path(tmp) / name, target / name)
-        if (challenge.path / "parcours").is_dir():
-            shutil.copytree(challenge.path / "parcours", target, dirs_exist_ok=True)
+        release_parcours(challenge, target)
         hidden = hidden_dir / challenge.id
         hidden.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(tmp) / "labels.csv", hidden / "labels.csv")

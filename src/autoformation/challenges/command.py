@@ -9,7 +9,17 @@ import tempfile
 from pathlib import Path
 
 from .. import settings as settings_module
-from . import ChallengeError, load_challenges, read_labels, release_challenge, split_scores
+from ..notebooks import BEGIN_SOLUTION
+from . import (
+    ChallengeError,
+    level_file,
+    load_challenges,
+    parcours_notebooks,
+    parcours_steps,
+    read_labels,
+    release_challenge,
+    split_scores,
+)
 
 
 def check(challenge, work: Path) -> list[str]:
@@ -41,19 +51,36 @@ def check(challenge, work: Path) -> list[str]:
 
 
 def run_starters(challenge, released: Path) -> list[str]:
-    """Every starter notebook runs to the end on the released data (papermill), as a participant's would
-    (its final `defi.soumettre` says it cannot reach the platform, which is no error here)."""
+    """Every starter notebook, with its answers, runs to the end on the released data (papermill), as a
+    participant's would (its final `defi.soumettre` says it cannot reach the platform, which is no error
+    here); the learners' version of it has no answer left and does not get through its steps untouched."""
     import papermill
 
     problems = []
-    for notebook in sorted(released.glob("*.ipynb")):
-        try:
-            papermill.execute_notebook(str(notebook), str(released / f".{notebook.stem}.out.ipynb"), cwd=str(released),
-                                       kernel_name="python3", progress_bar=False, execution_timeout=300)
-        except Exception as err:  # noqa: BLE001 - papermill's own error names the cell
-            problems.append(f"{challenge.id}: {notebook.name} does not run to the end: {str(err)[-500:]}")
-        finally:
-            (released / f".{notebook.stem}.out.ipynb").unlink(missing_ok=True)
+    steps = parcours_steps(challenge)
+    sources = parcours_notebooks(challenge)
+    for level in challenge.levels:
+        if level not in sources:
+            problems.append(f"{challenge.id}: level '{level}' has no starter notebook parcours/{level_file(level)}")
+    for level, source in sources.items():
+        if not steps.get(level):
+            problems.append(f"{challenge.id}: parcours/{source.name} has no self-checked step (graded test cell)")
+        learner = released / source.name
+        if BEGIN_SOLUTION in learner.read_text(encoding="utf-8"):
+            problems.append(f"{challenge.id}: the released {learner.name} still holds an answer")
+        for notebook, must_pass in ((source, True), (learner, False)):
+            out = released / f".{source.stem}.out.ipynb"
+            try:
+                papermill.execute_notebook(str(notebook), str(out), cwd=str(released), kernel_name="python3",
+                                           progress_bar=False, execution_timeout=300)
+                if not must_pass:
+                    problems.append(f"{challenge.id}: the released {learner.name} runs to the end with no answer")
+            except Exception as err:  # noqa: BLE001 - papermill's own error names the cell
+                if must_pass:
+                    problems.append(f"{challenge.id}: parcours/{source.name} does not run to the end: "
+                                    f"{str(err)[-500:]}")
+            finally:
+                out.unlink(missing_ok=True)
     return problems
 
 

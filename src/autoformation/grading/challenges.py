@@ -21,7 +21,7 @@ from pathlib import Path
 from tornado import web
 
 from .. import charts
-from ..challenges import Challenge, check_predictions, read_labels, team_of
+from ..challenges import Challenge, check_predictions, parcours_steps, read_labels, team_of
 from .store import DONE, ChallengeSubmission, Store, next_claimed
 
 log = logging.getLogger("autoformation.grading")
@@ -54,7 +54,8 @@ class Scorer:
         self.settings, self.store, self.challenges = settings, store, challenges
         self.wakeup = asyncio.Event()
         self.version = 0  # bumped whenever what a leaderboard shows may have changed
-        self.boards: dict[str, tuple] = {}  # challenge -> (version and closed, the board)
+        self.boards: dict[tuple, tuple] = {}  # (challenge, level) -> (version and closed, the board)
+        self.steps = {c.id: parcours_steps(c) for c in challenges.values()}  # challenge -> level -> step ids
 
     def hidden(self, challenge: Challenge) -> Path:
         return self.settings.challenges_hidden_dir / challenge.id
@@ -163,6 +164,57 @@ def leaderboard(challenge: Challenge, subs: list[ChallengeSubmission], part: str
     return sorted(rows, key=lambda r: r.score if challenge.minimize else -r.score)
 
 
+STUCK_ATTEMPTS = 3  # failed self-checks of one step, by a team's members, before organisers are told
+
+
+@dataclass
+class ParcoursState:
+    """Where a team is in its parcours: steps passed out of the level's, and the step it is trying now."""
+
+    level: str
+    passed: int
+    total: int
+    current: str | None = None  # the first step no member has passed yet
+    attempts: int = 0  # failed self-checks of it so far
+    since: datetime | None = None
+
+    @property
+    def stuck(self) -> bool:
+        return self.current is not None and self.attempts >= STUCK_ATTEMPTS
+
+
+def parcours_progress(rows: list, steps: dict[str, list[str]]) -> dict[str, ParcoursState]:
+    """team -> its ParcoursState, from its members' self-checked steps (store.parcours_steps rows), on the
+    level they last worked on."""
+    by_team: dict[str, list] = {}
+    for row in rows:
+        if row.team:
+            by_team.setdefault(row.team, []).append(row)
+    states = {}
+    for team, mine in by_team.items():
+        level = mine[-1].level  # rows come oldest first
+        order = steps.get(level, [])
+        passed = {r.step for r in mine if r.level == level and r.passed_at is not None}
+        state = ParcoursState(level, sum(1 for s in order if s in passed), len(order))
+        state.current = next((s for s in order if s not in passed), None)
+        trying = [r for r in mine if r.level == level and r.step == state.current]
+        if trying:
+            state.attempts = sum(r.attempts for r in trying)
+            state.since = min(r.first_at for r in trying)
+        states[team] = state
+    return states
+
+
+def team_levels(subs: list, steps: list) -> dict[str, str]:
+    """Each team's level: the parcours of its latest submission that says one, else the parcours its
+    members last self-checked a step of (a team may change level: its row follows)."""
+    levels = {row.team: row.level for row in steps if row.team}  # oldest first: the latest wins
+    for sub in subs:
+        if sub.level:
+            levels[sub.team] = sub.level
+    return levels
+
+
 def quota_used(challenge: Challenge, subs: list[ChallengeSubmission], team: str, today: datetime) -> int:
     """Scored (or being scored) files of this team today: refused and failed ones do not count."""
     return sum(1 for s in subs if s.team == team and s.created_at.date() == today.date()
@@ -187,25 +239,37 @@ class ChallengePage:
         team = self.team()
         return team or (self.current_user["name"] if challenge.closed() else None)
 
-    def board(self, challenge: Challenge) -> dict:
-        """The leaderboard, computed again only when a submission was scored or chosen, or the challenge
-        closed (the grading service is the only writer of these rows, so it knows when they change)."""
+    def level_argument(self, challenge: Challenge) -> str:
+        """The `niveau` asked for (query or form), one of the challenge's levels, or "" for none."""
+        level = self.get_argument("niveau", "")
+        if level and level not in challenge.levels:
+            raise web.HTTPError(400, f"Niveau inconnu « {level[:40]} » : {', '.join(challenge.levels)}.")
+        return level
+
+    def board(self, challenge: Challenge, level: str = "") -> dict:
+        """The leaderboard (of one level's teams, or of all), computed again only when a submission was
+        scored or chosen, a step self-checked, or the challenge closed (the grading service is the only
+        writer of these rows, so it knows when they change)."""
         key = (self.service.scorer.version, challenge.closed())
-        cached = self.service.scorer.boards.get(challenge.id)
+        cached = self.service.scorer.boards.get((challenge.id, level))
         if cached and cached[0] == key:
             return cached[1]
-        board = self.compute_board(challenge)
-        self.service.scorer.boards[challenge.id] = (key, board)
+        board = self.compute_board(challenge, level)
+        self.service.scorer.boards[(challenge.id, level)] = (key, board)
         return board
 
-    def compute_board(self, challenge: Challenge) -> dict:
+    def compute_board(self, challenge: Challenge, level: str = "") -> dict:
         subs = self.service.store.challenge_scores(challenge.id)
+        levels = team_levels(subs, self.service.store.parcours_steps(challenge.id))
+        if level:
+            subs = [s for s in subs if levels.get(s.team) == level]
         closed = challenge.closed()
         baseline = self.service.baselines.get(challenge.id)
         part = "private" if closed else "public"
         rows = leaderboard(challenge, subs, part, baseline)
         after = leaderboard(challenge, subs, "after", None) if closed else []
         return {
+            "levels": challenge.levels, "level": level,
             "after": [{"rank": i + 1, "team": r.team, "score": digits(r.score),
                        "scores": {k: digits(v) for k, v in r.scores.items()}, "submissions": r.submissions}
                       for i, r in enumerate(after)],
@@ -213,6 +277,7 @@ class ChallengePage:
             "columns": challenge.columns, "part": part, "closed": closed,
             "phase": (challenge.phase().name if challenge.phase() else None),
             "rows": [{"rank": i + 1, "team": r.team, "score": digits(r.score), "baseline": r.baseline,
+                      "level": "" if r.baseline else levels.get(r.team, ""),
                       "scores": {k: digits(v) for k, v in r.scores.items()}, "submissions": r.submissions,
                       "last": r.last.isoformat() + "Z" if r.last else None} for i, r in enumerate(rows)],
         }
@@ -220,7 +285,7 @@ class ChallengePage:
 
 def submission_json(sub: ChallengeSubmission, closed: bool) -> dict:
     return {"id": sub.id, "challenge": sub.challenge, "team": sub.team, "user": sub.user, "status": sub.status,
-            "result": sub.result, "message": sub.message, "final": sub.final,
+            "result": sub.result, "message": sub.message, "final": sub.final, "level": sub.level,
             "public": {k: digits(v) for k, v in (sub.public or {}).items()},
             "private": {k: digits(v) for k, v in (sub.private or {}).items()} if closed else None,
             "created_at": sub.created_at.isoformat() + "Z"}
@@ -254,8 +319,10 @@ def handlers(base):
             if used >= challenge.quota_per_day:
                 raise web.HTTPError(429, f"Quota atteint : {challenge.quota_per_day} soumissions par équipe et "
                                     "par jour. Revenez demain, ou choisissez mieux la prochaine !")
+            level = self.level_argument(challenge) or team_levels(
+                subs, self.service.store.parcours_steps(challenge.id)).get(team, "")
             sub_id = self.service.store.submit_predictions(challenge.id, team, self.current_user["name"],
-                                                       json.dumps(predictions).encode())
+                                                       json.dumps(predictions).encode(), level)
             scorer.wakeup.set()
             self.set_status(202)
             self.finish({"id": sub_id, "status": "queued", "team": team,
@@ -306,7 +373,28 @@ def handlers(base):
     class Board(ChallengePage, base):
         @web.authenticated
         def get(self, challenge_id: str):
-            self.finish(self.board(self.challenge_or_404(challenge_id)))
+            challenge = self.challenge_or_404(challenge_id)
+            self.finish(self.board(challenge, self.level_argument(challenge)))
+
+    class Steps(ChallengePage, base):
+        """A participant's kernel reports a self-checked step of a parcours (autoformation.selfcheck):
+        organisers see which teams are stuck where. Self-reported, so never part of a score."""
+
+        @web.authenticated
+        def post(self, challenge_id: str):
+            challenge = self.challenge_or_404(challenge_id)
+            try:
+                body = json.loads(self.request.body or b"{}")
+                level, step, passed = body["level"], body["step"], body["passed"]
+            except (ValueError, KeyError, TypeError):
+                raise web.HTTPError(400, "Attendu : JSON {level, step, passed}.") from None
+            known = self.service.scorer.steps[challenge.id]
+            if not (isinstance(level, str) and isinstance(passed, bool)) or step not in known.get(level, []):
+                raise web.HTTPError(400, "Étape inconnue dans les parcours de ce défi.")
+            self.service.store.record_step(challenge.id, self.team() or "", self.current_user["name"], level, step,
+                                           passed)
+            self.service.scorer.version += 1  # a team's level may follow
+            self.set_status(204)
 
     class Page(ChallengePage, base):
         @web.authenticated
@@ -317,7 +405,10 @@ def handlers(base):
             mine = self.service.store.challenge_submissions(challenge.id, team) if team else []
             scores = [r["score"] for r in board["rows"] if not r["baseline"]]
             chart = charts.histogram(scores, 5, max(scores), f"Scores ({challenge.metric})") if scores else ""
+            team_level = team_levels(mine, self.service.store.parcours_steps(challenge.id)).get(team, "") \
+                if team else ""
             self.render_page("challenge.html", challenge=challenge, board=board, team=team, mine=mine,
+                             team_level=team_level,
                              chart=chart, used=quota_used(challenge, mine, team or "", datetime.now(UTC)))
 
     def routes(prefix: str) -> list[tuple]:
@@ -327,6 +418,7 @@ def handlers(base):
             (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)", OnePrediction),
             (prefix + r"api/challenges/([\w-]+)/submissions/(\d+)/final", Final),
             (prefix + r"api/challenges/([\w-]+)/leaderboard", Board),
+            (prefix + r"api/challenges/([\w-]+)/steps", Steps),
         ]
 
     return routes
@@ -391,6 +483,8 @@ def organiser_handlers(trainer_page):
             activity = charts.horizontal_bars([(h, n, "bar") for h, n in hours.items()],
                                               "Soumissions par heure", unit="", maximum=max(hours.values())) \
                 if hours else ""
+            parcours = parcours_progress(self.service.store.parcours_steps(challenge.id),
+                                         self.service.scorer.steps[challenge.id])
             shifts = rank_shift(challenge, subs) if challenge.closed() else []
             debrief = charts.horizontal_bars(
                 [(f"{t} : {a}e → {b}e", abs(a - b), "passed" if b <= a else "in_progress") for t, a, b in shifts],
@@ -398,6 +492,7 @@ def organiser_handlers(trainer_page):
             ) if shifts else ""
             self.render_page("challenge_organise.html", challenge=challenge, board=self.board(challenge),
                              teams=teams, per_team=per_team, activity=activity, debrief=debrief, shifts=shifts,
+                             parcours=parcours, stuck_attempts=STUCK_ATTEMPTS,
                              closed_by=self.service.store.closed_challenges().get(challenge.id))
 
         @web.authenticated

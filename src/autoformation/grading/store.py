@@ -96,6 +96,24 @@ class ChallengeSubmission(Base):
     public: Mapped[dict] = mapped_column(JSON, default=dict)  # metric -> value on the public part
     private: Mapped[dict] = mapped_column(JSON, default=dict)  # ... on the private part (shown after closing)
     final: Mapped[bool] = mapped_column(default=False, server_default=false())  # selected for the private board
+    level: Mapped[str] = mapped_column(String(32), default="", server_default="")  # the parcours it came from
+
+
+class ParcoursStep(Base):
+    """A participant's self-checks of one step of a challenge's parcours (reported by their kernel): how
+    often tried, whether passed. Self-reported, so organisers' information only, never a score."""
+
+    __tablename__ = "af_parcours_step"
+
+    challenge: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    level: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[str] = mapped_column(String(128), primary_key=True)
+    team: Mapped[str] = mapped_column(String(255), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    passed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    first_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    last_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
 class ChallengeState(Base):
@@ -284,9 +302,9 @@ class Store:
             sub.score = sum(e.points for e in sub.exercises)
 
     # --- challenges ----------------------------------------------------------------------------
-    def submit_predictions(self, challenge: str, team: str, user: str, content: bytes) -> int:
+    def submit_predictions(self, challenge: str, team: str, user: str, content: bytes, level: str = "") -> int:
         with self.session.begin() as db:
-            sub = ChallengeSubmission(challenge=challenge, team=team, user=user, content=content)
+            sub = ChallengeSubmission(challenge=challenge, team=team, user=user, content=content, level=level)
             db.add(sub)
             db.flush()
             return sub.id
@@ -330,7 +348,23 @@ class Store:
         s = ChallengeSubmission
         with self.session() as db:
             return list(db.execute(select(s.id, s.team, s.user, s.created_at, s.status, s.result, s.public,
-                                          s.private, s.final).where(s.challenge == challenge).order_by(s.id)).all())
+                                          s.private, s.final, s.level)
+                                   .where(s.challenge == challenge).order_by(s.id)).all())
+
+    def record_step(self, challenge: str, team: str, user: str, level: str, step: str, passed: bool) -> None:
+        with self.session.begin() as db:
+            row = db.get(ParcoursStep, (challenge, user, level, step), with_for_update=True)
+            if row is None:
+                row = ParcoursStep(challenge=challenge, user=user, level=level, step=step, attempts=0)
+                db.add(row)
+            row.team, row.attempts, row.last_at = team, row.attempts + 1, now()
+            if passed and row.passed_at is None:
+                row.passed_at = row.last_at
+
+    def parcours_steps(self, challenge: str) -> list[ParcoursStep]:
+        with self.session() as db:
+            return list(db.scalars(select(ParcoursStep).where(ParcoursStep.challenge == challenge)
+                                   .order_by(ParcoursStep.last_at)))
 
     def set_final(self, sub_id: int, final: bool) -> None:
         with self.session.begin() as db:
