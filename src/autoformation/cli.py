@@ -5,6 +5,7 @@
     autoformation book build
     autoformation images build
     autoformation defis list|check|release (organisers of the Funathon)
+    autoformation grading cluster-objects --namespace NS (Kubernetes: what grading pods need)
     autoformation submit NOTEBOOK         (learners, in their environment)
     autoformation defi soumettre FICHIER  (Funathon participants, in their environment)
 """
@@ -22,6 +23,7 @@ COMMANDS = {
     "book": ("autoformation.book", "build the companion book"),
     "images": ("autoformation.images", "build the learner container images"),
     "defis": ("autoformation.challenges.command", "list, check and release the Funathon challenges"),
+    "grading": ("autoformation.grading.cluster", "Kubernetes objects the grading pods need"),
     "submit": ("autoformation.learner", "send a notebook to be graded (from a learner's environment)"),
     "defi": ("autoformation.defi", "send predictions to a Funathon challenge (from a participant's environment)"),
 }

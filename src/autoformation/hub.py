@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -131,11 +132,15 @@ def _services_host(settings: Settings, standalone: bool) -> str:
 
 def _configure_grading(c, settings: Settings, host: str, services: list, roles: list) -> GradingClient:
     url = f"http://{host}:{settings.grading.port}/services/{GRADING}/"
+    environment = {CONFIG_ENV: str(Path(settings.source).resolve())}
+    if settings.grading.sandbox == "kubernetes":
+        # Grading pods are made with the hub pod's service account: the service needs the API's address.
+        environment |= {k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_SERVICE_")}
     services.append({
         "name": GRADING,
         "url": f"http://{host}:{settings.grading.port}",
         "command": [sys.executable, "-m", "autoformation.grading.service"],
-        "environment": {CONFIG_ENV: str(Path(settings.source).resolve())},
+        "environment": environment,
         "oauth_no_confirm": True,
         # Its tokens carry the trainers' scope for those who hold it: its trainers' pages check it.
         "oauth_client_allowed_scopes": [TRAINER_SCOPE],

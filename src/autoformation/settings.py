@@ -118,12 +118,13 @@ class Grading:
     memory_mb: int = 2048  # address space of the graded kernel
     cpu_seconds: int = 120  # CPU time of the graded kernel
     max_output_kb: int = 1024  # outputs kept per cell
-    # Where learner code runs while graded: `local` (bubblewrap on this machine) or `container` (the
-    # course's own image, started with `engine`, e.g. "docker" or "podman"); see SECURITY.md.
+    # Where learner code runs while graded: `local` (bubblewrap on this machine), `container` (the
+    # course's own image, started with `engine`, e.g. "docker" or "podman") or `kubernetes` (a pod of the
+    # course's image per submission, in `kubernetes.namespace`); see SECURITY.md.
     sandbox: str = "local"
     engine: str = "docker"
 
-    CHOICES = {"sandbox": ("local", "container")}
+    CHOICES = {"sandbox": ("local", "container", "kubernetes")}
 
 
 @dataclass

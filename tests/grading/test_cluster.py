@@ -1,26 +1,33 @@
-"""The grading pod per submission on Kubernetes: manifests strictly valid, and locked down."""
+"""The grading pod per submission on Kubernetes: manifests strictly valid, and locked down (fast: no pod)."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import kubernetes_validate
 import pytest
+import yaml
 
+from autoformation.cli import main as cli
 from autoformation.grading import cluster
-from autoformation.grading.executor import Limits
+from autoformation.grading.executor import RUNNER, Limits
 
 KUBE_VERSIONS = ("1.30.0", "1.33.0", "1.37.0")
 LIMITS = Limits(cell_timeout=30, wall_timeout=300, memory_mb=2048, cpu_seconds=120, max_output_kb=1024)
+NAME = "autoformation-grading-0123456789abcdef"
 
 
 @pytest.mark.parametrize("version", KUBE_VERSIONS)
 def test_manifests_are_strictly_valid(version):
-    for manifest in (cluster.grading_pod(42, "registry.example/autoformation-ml:2026.11", "formation", LIMITS),
-                     cluster.deny_all_network_policy("formation"), cluster.runner_config_map("formation")):
+    for manifest in (cluster.grading_pod(NAME, "registry.example/autoformation-ml:2026.11", "formation", LIMITS),
+                     cluster.request_secret(NAME, "formation", b'{"cells": []}'),
+                     *cluster.cluster_objects("formation")):
         kubernetes_validate.validate(manifest, version, strict=True)
 
 
 def test_pod_is_locked_down():
-    pod = cluster.grading_pod(42, "img", "formation", LIMITS)
+    pod = cluster.grading_pod(NAME, "img", "formation", LIMITS, "/opt/autoformation/release/ml/01")
     spec, container = pod["spec"], pod["spec"]["containers"][0]
     assert spec["automountServiceAccountToken"] is False and spec["restartPolicy"] == "Never"
     assert spec["activeDeadlineSeconds"] == LIMITS.wall_timeout
@@ -29,12 +36,27 @@ def test_pod_is_locked_down():
                                             "privileged": False, "capabilities": {"drop": ["ALL"]}}
     assert container["resources"]["limits"]["memory"] == "2560Mi"
     assert not any("hostPath" in v or "persistentVolumeClaim" in v for v in spec["volumes"])
+    assert {"name": "HOME", "value": "/opt/autoformation/release/ml/01"} in container["env"]
+    # The runner and the request: the submission's own Secret, read-only; nothing else is mounted from outside.
+    assert [v for v in spec["volumes"] if "secret" in v] == [
+        {"name": "runner", "secret": {"secretName": NAME, "defaultMode": 0o444}}]
+    assert {"name": "runner", "mountPath": RUNNER, "readOnly": True} in container["volumeMounts"]
     policy = cluster.deny_all_network_policy("formation")
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     assert policy["spec"]["ingress"] == [] and policy["spec"]["egress"] == []
 
 
-def test_config_map_carries_the_runner_the_service_uses():
-    data = cluster.runner_config_map("formation")["data"]
-    assert set(data) == {"runner.py", "values.py", "kernel_side.py"}
-    assert "def grade(request" in data["runner.py"]
+def test_the_secret_carries_the_runner_the_service_uses_and_the_request():
+    secret = cluster.request_secret(NAME, "formation", b'{"cells": [1]}')
+    data = {name: base64.b64decode(value) for name, value in secret["data"].items()}
+    assert set(data) == {"runner.py", "values.py", "kernel_side.py", "request.json"}
+    assert b"def grade(request" in data["runner.py"] and json.loads(data["request.json"]) == {"cells": [1]}
+    assert sum(len(v) for v in secret["data"].values()) < cluster.MAX_SECRET_BYTES // 4  # room for the cells
+
+
+def test_the_cluster_objects_command_prints_what_kubectl_applies(capsys):
+    assert cli(["grading", "cluster-objects", "--namespace", "formation"]) == 0
+    objects = list(yaml.safe_load_all(capsys.readouterr().out))
+    assert [o["kind"] for o in objects] == ["NetworkPolicy", "Role", "RoleBinding"]
+    assert objects[1]["rules"] == [{"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}]
+    assert objects[2]["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": "formation"}]

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from autoformation.catalogue import load_catalogue
 from autoformation.spawners.docker import HOME, VOLUME_TEMPLATE
-from tests.conftest import ROOT, sign_in, start_platform
+from tests.conftest import ROOT, sign_in, start_platform, write_realm
 from tests.spawners.test_docker import built, docker_host, engine, release  # noqa: F401 (fixtures)
 
 ML = next(c for c in load_catalogue(ROOT / "courses") if c.image == "ml")
@@ -44,13 +44,14 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
 
     host, _engine = docker_host
     client = docker.DockerClient(base_url=host)
+    write_realm(tmp_path, {"alix": ["learners", "equipe-a"]})  # a Funathon team member; bruno is in none
     platform = start_platform(
         tmp_path, release=True, spawner={"backend": "docker", "mem_limit": "512M"}, env={"DOCKER_HOST": host}
     )
     contexts = {}
     try:
         pages = {}
-        for name in ("alice", "bruno"):
+        for name in ("alix", "bruno"):
             contexts[name] = browser.new_context(locale="fr-FR")
             contexts[name].set_default_timeout(60_000)
             pages[name] = contexts[name].new_page()
@@ -59,28 +60,35 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
             assert listing.ok, listing.text()
             assert "ml" in {item["name"] for item in listing.json()["content"]}
         containers = {c.name: c for c in client.containers.list()}
-        for name in ("alice", "bruno"):
+        for name in ("alix", "bruno"):
             container = containers[f"jupyter-{name}"]
             assert container.attrs["HostConfig"]["Memory"] == 512 * 1024 * 1024
-            mounts = {m.get("Name"): m["Destination"] for m in container.attrs["Mounts"]}
-            assert mounts == {VOLUME_TEMPLATE.format(username=name): HOME}
-        # alice's container sees only her home: no trace of bruno's volume.
-        alice = containers["jupyter-alice"]
+            mounts = {m.get("Name") or m["Source"]: m["Destination"] for m in container.attrs["Mounts"]}
+            team = {f"{platform.data_dir / 'teams' / 'equipe-a'}": f"{HOME}/equipe-a"} if name == "alix" else {}
+            assert mounts == {VOLUME_TEMPLATE.format(username=name): HOME, **team}
+        # alix's container sees only her home: no trace of bruno's volume.
+        alix = containers["jupyter-alix"]
         # "Soumettre" from inside her container reaches the grading service at this machine's address, with
         # her server's own token (the JupyterLab button's server side runs this same code).
         notebook = f"{HOME}/ml/01-premiers-modeles/01-premiers-modeles.ipynb"
-        submitted = alice.exec_run(["autoformation", "submit", notebook], user="jovyan", environment={"HOME": HOME})
+        submitted = alix.exec_run(["autoformation", "submit", notebook], user="jovyan", environment={"HOME": HOME})
         report = submitted.output.decode()
         assert submitted.exit_code == 0 and "Votre notebook a été corrigé." in report, report
         # The test image carries the source notebooks (solutions included, see tests/test_images.py).
         assert "Score : 10 / 12 (dont 2 point(s) en attente de la correction d'un formateur)" in report, report
-        assert alice.exec_run(["sh", "-c", "ls /home; mount | grep -c bruno || true"]).output.decode().split() == [
+        assert alix.exec_run(["sh", "-c", "ls /home; mount | grep -c bruno || true"]).output.decode().split() == [
             "jovyan",
             "0",
         ]
+        # Her team's shared folder is hers to write (the container's user), on the host where teammates get it.
+        wrote = alix.exec_run(["sh", "-c", f"echo idée > {HOME}/equipe-a/pistes.txt"], user="jovyan")
+        assert wrote.exit_code == 0, wrote.output
+        shared = platform.data_dir / "teams" / "equipe-a" / "pistes.txt"
+        assert shared.read_text() == "idée\n" and shared.stat().st_uid == 1000
+        assert oct(shared.parent.stat().st_mode & 0o7777) == "0o2770"
         # Her JupyterLab in the container is the one of the local backend: "Soumettre", no nbgrader tools.
-        page = pages["alice"]
-        page.goto(f"{platform.url}/user/alice/lab/tree/ml/01-premiers-modeles/01-premiers-modeles.ipynb")
+        page = pages["alix"]
+        page.goto(f"{platform.url}/user/alix/lab/tree/ml/01-premiers-modeles/01-premiers-modeles.ipynb")
         expect(page.get_by_role("button", name="Soumettre", exact=True)).to_be_visible(timeout=120_000)
         expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_have_count(0)
         # Pressing it grades the notebook: from the container through this machine's address, as above.
@@ -88,11 +96,11 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
         dialog = page.locator("#autoformation-submit-dialog[data-status=done]")
         expect(dialog).to_be_visible(timeout=240_000)
         expect(dialog).to_contain_text("Score : 10 / 12")
-        assert page.request.get(f"{platform.url}/user/alice/formgrader").status == 404
-        # A file alice writes survives stopping and restarting her server; the container goes, the volume stays.
-        xsrf = next(c["value"] for c in contexts["alice"].cookies() if c["name"] == "_xsrf")
+        assert page.request.get(f"{platform.url}/user/alix/formgrader").status == 404
+        # A file alix writes survives stopping and restarting her server; the container goes, the volume stays.
+        xsrf = next(c["value"] for c in contexts["alix"].cookies() if c["name"] == "_xsrf")
         put = page.request.put(
-            f"{platform.url}/user/alice/api/contents/notes.txt",
+            f"{platform.url}/user/alix/api/contents/notes.txt",
             data={"type": "file", "format": "text", "content": "mes notes"},
             headers={"X-XSRFToken": xsrf},
         )
@@ -104,23 +112,23 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
         admin_page.goto(f"{platform.url}/hub/admin")
         xsrf_admin = next(c["value"] for c in admin.cookies() if c["name"] == "_xsrf")
         stop = admin_page.request.delete(
-            f"{platform.url}/hub/api/users/alice/server", headers={"X-XSRFToken": xsrf_admin}
+            f"{platform.url}/hub/api/users/alix/server", headers={"X-XSRFToken": xsrf_admin}
         )
         assert stop.status in (202, 204), stop.text()
         deadline = time.monotonic() + 60
-        while any(c.name == "jupyter-alice" for c in client.containers.list(all=True)):
-            assert time.monotonic() < deadline, "alice's container was not removed"
+        while any(c.name == "jupyter-alix" for c in client.containers.list(all=True)):
+            assert time.monotonic() < deadline, "alix's container was not removed"
             time.sleep(1)
-        assert client.volumes.get(VOLUME_TEMPLATE.format(username="alice"))
+        assert client.volumes.get(VOLUME_TEMPLATE.format(username="alix"))
         admin.close()
-        _start_server(page, platform, "alice", signed_in=True)
-        kept = _contents(page, platform, "alice", "notes.txt?content=1")
+        _start_server(page, platform, "alix", signed_in=True)
+        kept = _contents(page, platform, "alix", "notes.txt?content=1")
         assert kept.ok and kept.json()["content"] == "mes notes"
     finally:
         for context in contexts.values():
             context.close()
         platform.stop()
-        for name in ("alice", "bruno"):
+        for name in ("alix", "bruno"):
             for leftover in client.containers.list(all=True, filters={"name": f"jupyter-{name}"}):
                 leftover.remove(force=True)
             for leftover in client.volumes.list(filters={"name": VOLUME_TEMPLATE.format(username=name)}):

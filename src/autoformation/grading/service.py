@@ -43,15 +43,21 @@ MAX_PENDING_PER_LEARNER = 2
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
-def sandbox_for(settings: Settings, course: Course):
-    """The sandbox learner code is graded in: bubblewrap here, or a container of the course's image."""
+def sandbox_for(settings: Settings, course: Course, assignment_id: str = ""):
+    """The sandbox learner code is graded in: bubblewrap here, a container of the course's image, or a pod
+    of it (whose exercise files are the image's release of the assignment)."""
     import shlex
 
+    from .cluster import KubernetesSandbox, exercise_in_image
     from .executor import ContainerSandbox, LocalSandbox
 
     if settings.grading.sandbox == "container":
         return ContainerSandbox(shlex.split(settings.grading.engine), course.image_name("", settings.courses.version),
                                 dict(os.environ))
+    if settings.grading.sandbox == "kubernetes":
+        return KubernetesSandbox(course.image_name(settings.kubernetes.image_registry, settings.courses.version),
+                                 settings.kubernetes.namespace, exercise_in_image(course.id, assignment_id),
+                                 {k: v for k, v in os.environ.items() if k.startswith(("KUBE", "HOME"))})
     return LocalSandbox()
 
 
@@ -101,7 +107,7 @@ class Grader:
         with self.learner_lock(sub):
             return grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
-                sandbox_for(self.settings, course),
+                sandbox_for(self.settings, course, sub.assignment),
             )
 
     async def work(self) -> None:

@@ -4,13 +4,19 @@ Each course is an entry of the options form running the course's image (`autofor
 build`). Every learner has one named volume as their home, whatever the course: containers are
 removed when the server stops, the volume (their work) stays. At each start, the image's released
 material is brought into the home without overwriting the learner's edits, then the server starts.
+A Funathon team's shared folder (`DATA/teams/<team>`) is mounted at `~/<team>` in its members'
+containers only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+from pathlib import Path
 
 from dockerspawner import DockerSpawner
+from traitlets import Integer, Unicode
 
 from ..catalogue import Course
 from ..settings import Settings, SettingsError
@@ -27,6 +33,51 @@ class QueuedDockerSpawner(QueuedStarts, DockerSpawner):
     """DockerSpawner behind the start queue (the material is copied inside the container, at its start)."""
 
     phases = {"prepare": "Préparation de votre conteneur…", "server": "Démarrage de votre conteneur…"}
+    teams_dir = Unicode("", config=True, help="Where Funathon teams' shared folders are ('' : none).")
+    team_prefix = Unicode("equipe-", config=True, help="Groups whose name starts with it are Funathon teams.")
+    container_uid = Integer(1000, config=True, help="The user the images run as (owner of team folders).")
+    container_gid = Integer(100, config=True)
+
+    async def start(self):
+        await asyncio.to_thread(self.mount_team_folders)
+        return await super().start()
+
+    def mount_team_folders(self) -> None:
+        """The learner's teams' folders, and no other, among the container's volumes (Keycloak's groups at
+        each start: a learner who changed team gets the new folder, not the old one)."""
+        if not self.teams_dir:
+            return
+        teams_dir = Path(self.teams_dir)
+        volumes = {k: v for k, v in self.volumes.items() if Path(k).parent != teams_dir}
+        for group in sorted(g.name for g in self.user.groups if g.name.startswith(self.team_prefix)):
+            if not TEAM_NAME.fullmatch(group):
+                self.log.warning("team %r: not a safe folder name, no shared folder mounted", group)
+                continue
+            volumes[str(team_folder(teams_dir, group, self.container_uid, self.container_gid))] = f"{HOME}/{group}"
+        self.volumes = volumes
+
+
+TEAM_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,99}")
+
+
+def team_folder(teams_dir: Path, team: str, uid: int, gid: int) -> Path:
+    """`teams_dir/<team>`, writable by the containers' user; other teams cannot list `teams_dir` (0711).
+
+    As root, the folder is the containers' user's (uid 1000 in the images), mode 2770. A rootless
+    engine maps container uids to the host user's subordinate ones: the folder is then 0777 inside a
+    0711 parent (only its own mount makes it reachable from a container)."""
+    teams_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(teams_dir, 0o711)
+    folder = teams_dir / team
+    if folder.is_symlink():
+        raise RuntimeError(f"{folder} is a symbolic link; refusing to mount it as team {team}'s folder")
+    folder.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(folder, uid, gid)
+        os.chmod(folder, 0o2770)
+    else:
+        os.chmod(folder, 0o777)
+    return folder
 
 
 def cpu_shares(niceness: int) -> int:
@@ -64,6 +115,10 @@ def configure_docker(c, settings: Settings, courses: list[Course]) -> None:
         )
     spawner = settings.spawner
     c.JupyterHub.spawner_class = QueuedDockerSpawner  # its configuration: c.DockerSpawner, below
+    c.QueuedDockerSpawner.teams_dir = str(settings.teams_dir)
+    c.QueuedDockerSpawner.team_prefix = settings.challenges.team_prefix
+    c.QueuedDockerSpawner.container_uid, c.QueuedDockerSpawner.container_gid = (settings.kubernetes.uid,
+                                                                                settings.kubernetes.gid)
     c.QueuedDockerSpawner.concurrent_starts = spawner.concurrent_starts or os.cpu_count() or 2
     ds = c.DockerSpawner
     choices = course_images(courses, settings)
