@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autoformation.settings import SettingsError, load
+from autoformation.settings import Settings, SettingsError, load
 
 
 def write(tmp_path, text):
@@ -83,3 +83,14 @@ def test_the_schema_file_for_editors_is_the_one_the_platform_checks_with():
     written = json.loads((PROJECT_ROOT / "hub_config" / "settings.schema.json").read_text())
     assert written == schema(), "regenerate it: python -m autoformation.settings > hub_config/settings.schema.json"
     assert written["properties"]["spawner"]["properties"]["backend"]["enum"] == ["local", "kubernetes", "docker"]
+
+
+def test_grading_sandbox_auto_follows_the_learners_backend():
+    settings = Settings()
+    assert settings.grading.sandbox == "auto" and settings.grading_sandbox == "local"
+    for backend, sandbox in (("docker", "container"), ("kubernetes", "kubernetes"), ("local", "local")):
+        settings.spawner.backend = backend
+        assert settings.grading_sandbox == sandbox
+    settings.grading.sandbox = "local"  # chosen: kept whatever the backend
+    settings.spawner.backend = "docker"
+    assert settings.grading_sandbox == "local"

@@ -84,8 +84,13 @@ class Course:
 
     def image_name(self, registry: str, version: str) -> str:
         """The container image this course runs in (same name on Docker/Podman and Kubernetes)."""
-        prefix = f"{registry.rstrip('/')}/" if registry else ""
-        return f"{prefix}autoformation-{self.image}:{version}"
+        return image_name(registry, self.image, version)
+
+
+def image_name(registry: str, image: str, version: str) -> str:
+    """A learner image's name ("ml" -> [registry/]autoformation-ml:version), for courses and challenges."""
+    prefix = f"{registry.rstrip('/')}/" if registry else ""
+    return f"{prefix}autoformation-{image}:{version}"
 
 
 def _localized(value: str | dict) -> dict[str, str]:

@@ -133,7 +133,7 @@ def _services_host(settings: Settings, standalone: bool) -> str:
 def _configure_grading(c, settings: Settings, host: str, services: list, roles: list) -> GradingClient:
     url = f"http://{host}:{settings.grading.port}/services/{GRADING}/"
     environment = {CONFIG_ENV: str(Path(settings.source).resolve())}
-    if settings.grading.sandbox == "kubernetes":
+    if settings.grading_sandbox == "kubernetes":
         # Grading pods are made with the hub pod's service account: the service needs the API's address.
         environment |= {k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_SERVICE_")}
     services.append({

@@ -119,12 +119,13 @@ class Grading:
     cpu_seconds: int = 120  # CPU time of the graded kernel
     max_output_kb: int = 1024  # outputs kept per cell
     # Where learner code runs while graded: `local` (bubblewrap on this machine), `container` (the
-    # course's own image, started with `engine`, e.g. "docker" or "podman") or `kubernetes` (a pod of the
-    # course's image per submission, in `kubernetes.namespace`); see SECURITY.md.
-    sandbox: str = "local"
+    # course's own image, started with `engine`, e.g. "docker" or "podman"), `kubernetes` (a pod of the
+    # course's image per submission, in `kubernetes.namespace`), or `auto`: the one that goes with
+    # `spawner.backend` (local, container, kubernetes); see SECURITY.md.
+    sandbox: str = "auto"
     engine: str = "docker"
 
-    CHOICES = {"sandbox": ("local", "container", "kubernetes")}
+    CHOICES = {"sandbox": ("auto", "local", "container", "kubernetes")}
 
 
 @dataclass
@@ -190,6 +191,14 @@ class Settings:
     @property
     def courses_dir(self) -> Path:
         return self.path(self.courses.source_dir)
+
+    @property
+    def grading_sandbox(self) -> str:
+        """`grading.sandbox`; `auto` (the default) follows the learners' backend: bubblewrap on this machine
+        for `local`, a container of the course's image for `docker`, a pod of it for `kubernetes`."""
+        if self.grading.sandbox != "auto":
+            return self.grading.sandbox
+        return {"docker": "container", "kubernetes": "kubernetes"}.get(self.spawner.backend, "local")
 
     @property
     def teams_dir(self) -> Path:

@@ -11,7 +11,7 @@ import yaml
 
 from autoformation.cli import main as cli
 from autoformation.grading import cluster
-from autoformation.grading.executor import RUNNER, Limits
+from autoformation.grading.executor import EXERCISE, RUNNER, Limits
 
 KUBE_VERSIONS = ("1.30.0", "1.33.0", "1.37.0")
 LIMITS = Limits(cell_timeout=30, wall_timeout=300, memory_mb=2048, cpu_seconds=120, max_output_kb=1024)
@@ -38,9 +38,17 @@ def test_pod_is_locked_down():
     assert not any("hostPath" in v or "persistentVolumeClaim" in v for v in spec["volumes"])
     assert {"name": "HOME", "value": "/opt/autoformation/release/ml/01"} in container["env"]
     # The runner and the request: the submission's own Secret, read-only; nothing else is mounted from outside.
-    assert [v for v in spec["volumes"] if "secret" in v] == [
-        {"name": "runner", "secret": {"secretName": NAME, "defaultMode": 0o444}}]
+    (runner,) = [v for v in spec["volumes"] if "secret" in v]
+    assert runner["secret"]["secretName"] == NAME and runner["secret"]["defaultMode"] == 0o444
+    assert {i["key"] for i in runner["secret"]["items"]} == {"runner.py", "values.py", "kernel_side.py", "request.json"}
     assert {"name": "runner", "mountPath": RUNNER, "readOnly": True} in container["volumeMounts"]
+    # A challenge's files (its scorer and hidden labels, never in an image) come in the Secret, read-only.
+    shipped = cluster.grading_pod(NAME, "img", "formation", LIMITS, shipped=["labels.json", "score.py"])
+    (exercise,) = [v for v in shipped["spec"]["volumes"] if v["name"] == "exercise"]
+    assert exercise["secret"]["items"] == [{"key": "exercice--labels.json", "path": "labels.json"},
+                                           {"key": "exercice--score.py", "path": "score.py"}]
+    assert {"name": "exercise", "mountPath": EXERCISE, "readOnly": True} in \
+        shipped["spec"]["containers"][0]["volumeMounts"]
     policy = cluster.deny_all_network_policy("formation")
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     assert policy["spec"]["ingress"] == [] and policy["spec"]["egress"] == []

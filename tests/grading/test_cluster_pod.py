@@ -119,7 +119,7 @@ def test_the_grading_service_grades_in_a_pod_when_set_to(cluster, built, tmp_pat
     from autoformation.catalogue import load_course
     from autoformation.grading.autograde import grade_submission
     from autoformation.grading.gradebook import gradebook_url, prepare_gradebook
-    from autoformation.grading.service import sandbox_for
+    from autoformation.grading.sandboxes import sandbox_for
     from autoformation.settings import Settings
     from tests.test_images import VERSION
 
@@ -129,7 +129,7 @@ def test_the_grading_service_grades_in_a_pod_when_set_to(cluster, built, tmp_pat
     settings.kubernetes.namespace, settings.grading.sandbox = "formation", "kubernetes"
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
     course = load_course(ROOT / "courses" / "ml")
-    sandbox = sandbox_for(settings, course, "01-premiers-modeles")
+    sandbox = sandbox_for(settings, course.image, exercise_in_image(course.id, "01-premiers-modeles"))
     assert sandbox == KubernetesSandbox(built, "formation", exercise_in_image("ml", "01-premiers-modeles"),
                                         sandbox.env) and sandbox.env["KUBECONFIG"] == str(cluster.kubeconfig)
     url = gradebook_url(settings, course.id)
@@ -138,3 +138,32 @@ def test_the_grading_service_grades_in_a_pod_when_set_to(cluster, built, tmp_pat
                               sandbox)
     assert (result.status, result.score) == ("graded", result.max_score - 2), result.message  # free text: trainer
     assert "Bravo" in result.feedback_html and cluster.pods == {} and cluster.secrets == {}
+
+
+def test_a_challenge_is_scored_in_a_pod_with_its_hidden_labels_shipped_not_in_the_image(cluster, built, tmp_path,
+                                                                                      monkeypatch):  # noqa: F811
+    import json
+    from types import SimpleNamespace
+
+    from autoformation.challenges import load_challenge, read_labels, release_challenge
+    from autoformation.grading.challenges import Scorer
+    from autoformation.settings import Settings
+    from tests.test_images import VERSION
+
+    settings = Settings()
+    settings.platform.data_dir = str(tmp_path)
+    settings.courses.version, settings.kubernetes.image_registry = VERSION, ""
+    settings.kubernetes.namespace, settings.spawner.backend = "formation", "kubernetes"  # grading.sandbox: auto
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    challenge = load_challenge(ROOT / "challenges" / "prix-immobilier")
+    release_challenge(challenge, settings.challenges_release_dir, settings.challenges_hidden_dir)
+    labels = read_labels(settings.challenges_hidden_dir / challenge.id / "labels.csv", challenge)
+    scorer = Scorer(settings, None, {challenge.id: challenge})
+    cluster.calls.clear()
+    perfect = SimpleNamespace(id=1, challenge=challenge.id, content=json.dumps(labels).encode())
+    result, _, public, private = scorer.score(perfect)
+    assert (result, public["mape"], private["mape"]) == ("scored", 0.0, 0.0)
+    assert ("POST", "/api/v1/namespaces/formation/pods") in cluster.calls  # in a pod, not on this machine
+    halved = SimpleNamespace(id=2, challenge=challenge.id,
+                             content=json.dumps({i: v / 2 for i, v in labels.items()}).encode())
+    assert scorer.score(halved)[2]["mape"] == 50.0

@@ -68,7 +68,7 @@ def test_grading_service_grades_in_the_course_image_when_set_to(engine, built, t
     from autoformation.catalogue import load_course
     from autoformation.grading.autograde import grade_submission
     from autoformation.grading.gradebook import gradebook_url, prepare_gradebook
-    from autoformation.grading.service import sandbox_for
+    from autoformation.grading.sandboxes import sandbox_for
     from autoformation.settings import Settings
     from tests.test_images import VERSION
 
@@ -79,7 +79,7 @@ def test_grading_service_grades_in_the_course_image_when_set_to(engine, built, t
     for name, value in engine.environ().items():
         monkeypatch.setenv(name, value)
     course = load_course(ROOT / "courses" / "ml")
-    sandbox = sandbox_for(settings, course)
+    sandbox = sandbox_for(settings, course.image)
     assert isinstance(sandbox, executor.ContainerSandbox) and sandbox.image == built
     url = gradebook_url(settings, course.id)
     prepare_gradebook(course, url)

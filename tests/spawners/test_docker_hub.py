@@ -10,6 +10,7 @@ volume and the learner's files. Containers reach the hub at this machine's non-l
 
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
@@ -42,11 +43,15 @@ def _contents(page, platform, username: str, path: str = ""):
 def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa: F811
     import docker
 
-    host, _engine = docker_host
+    host, engine = docker_host
     client = docker.DockerClient(base_url=host)
     write_realm(tmp_path, {"alix": ["learners", "equipe-a"]})  # a Funathon team member; bruno is in none
+    # Submissions are graded in a container of the course's image (grading.sandbox: auto, the docker
+    # backend's): the engine is this machine's podman, with its configuration.
+    podman = shlex.join(["env", *[f"{k}={v}" for k, v in engine.env.items()], *engine.command])
     platform = start_platform(
-        tmp_path, release=True, spawner={"backend": "docker", "mem_limit": "512M"}, env={"DOCKER_HOST": host}
+        tmp_path, release=True, spawner={"backend": "docker", "mem_limit": "512M"}, env={"DOCKER_HOST": host},
+        grading={"engine": podman},
     )
     contexts = {}
     try:
@@ -76,6 +81,12 @@ def test_two_learners_in_two_containers(docker_host, browser, tmp_path):  # noqa
         assert submitted.exit_code == 0 and "Votre notebook a été corrigé." in report, report
         # The test image carries the source notebooks (solutions included, see tests/test_images.py).
         assert "Score : 10 / 12 (dont 2 point(s) en attente de la correction d'un formateur)" in report, report
+        # ... graded in a container of the ml image (the docker backend's sandbox), gone once done.
+        events = engine.run("events", "--stream=false", "--since", "10m", "--filter", "event=start",
+                            "--format", "{{.Name}} {{.Image}}", check=False).stdout
+        assert any(line.startswith("autoformation-grading-") and "autoformation-ml" in line
+                   for line in events.splitlines()), events
+        assert not any(c.name.startswith("autoformation-grading-") for c in client.containers.list(all=True))
         assert alix.exec_run(["sh", "-c", "ls /home; mount | grep -c bruno || true"]).output.decode().split() == [
             "jovyan",
             "0",

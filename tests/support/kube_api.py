@@ -38,7 +38,7 @@ class Cluster:
 
     def play(self, pod: dict) -> str:
         """Run the pod with podman, made to keep Kubernetes' meaning: podman 4.3 crashes on Secret volumes
-        (each is given to it as a ConfigMap of the same files, same mode and mount) and makes an emptyDir a
+        (each is given to it as a ConfigMap of the files it selects, same mode and mount) and makes an emptyDir a
         named volume shared by every pod using the same volume name (each gets the pod's name in front, and
         is removed with the pod)."""
         name, ns = pod["metadata"]["name"], pod["metadata"]["namespace"]
@@ -56,10 +56,13 @@ class Cluster:
                 secret = self.secrets.get((ns, source["secretName"]))
                 if secret is None:
                     return f'secret "{source["secretName"]}" not found'
-                maps.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": source["secretName"]},
-                             "data": {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}})
-                volume["configMap"] = {"name": source["secretName"], "defaultMode": source.get("defaultMode", 0o644)}
-                self.volumes[name].append(source["secretName"])
+                files = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+                if "items" in source:  # the keys chosen, under their paths
+                    files = {item["path"]: files[item["key"]] for item in source["items"]}
+                map_name = f"{name}-{volume['name']}"
+                maps.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": map_name}, "data": files})
+                volume["configMap"] = {"name": map_name, "defaultMode": source.get("defaultMode", 0o644)}
+                self.volumes[name].append(map_name)
         kube = self.folder / f"{name}.yaml"
         kube.write_text(yaml.safe_dump_all([*maps, pod]))
         played = self.engine.run("kube", "play", "--network", "none", str(kube), check=False, timeout=300)

@@ -66,6 +66,7 @@ class Scorer:
     def score(self, sub: ChallengeSubmission) -> tuple[str, str, dict, dict]:
         from . import executor
         from .executor import Limits
+        from .sandboxes import sandbox_for
 
         challenge = self.challenges[sub.challenge]
         labels = read_labels(self.hidden(challenge) / "labels.csv", challenge)
@@ -78,7 +79,8 @@ class Scorer:
             g = self.settings.grading
             limits = Limits(cell_timeout=g.cell_timeout, wall_timeout=g.timeout, memory_mb=g.memory_mb,
                             cpu_seconds=g.cpu_seconds, max_output_kb=g.max_output_kb)
-            reply = executor.run([{"kind": "test", "source": SCORER_CELL}], "", staged, limits)
+            reply = executor.run([{"kind": "test", "source": SCORER_CELL}], "", staged, limits,
+                                 sandbox=sandbox_for(self.settings, challenge.image))
         test = (reply.get("tests") or {}).get("0") or {}
         outputs = test.get("outputs") or []
         text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")

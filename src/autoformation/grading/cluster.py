@@ -33,6 +33,7 @@ from .executor import EXERCISE, HERE, RUNNER, RUNNER_FILES, RUNTIME, WORKDIR, Li
 
 COMPONENT = {"app.kubernetes.io/name": "autoformation", "app.kubernetes.io/component": "grading"}
 REQUEST = "request.json"
+EXERCISE_KEY = "exercice--"  # Secret keys of the exercise's files (mounted at EXERCISE, under their names)
 # A Secret holds at most 1 MiB: the runner's files (~60 KB) and the cells' sources fit far below.
 MAX_SECRET_BYTES = 900 * 1024
 RELEASE_IN_IMAGE = "/opt/autoformation/release"
@@ -43,9 +44,11 @@ def exercise_in_image(course_id: str, assignment_id: str) -> str:
     return f"{RELEASE_IN_IMAGE}/{course_id}/{assignment_id}"
 
 
-def request_secret(name: str, namespace: str, request: bytes) -> dict:
-    """The runner's files and the request, for one submission (Secret: the request carries learner code)."""
+def request_secret(name: str, namespace: str, request: bytes, exercise: dict[str, bytes] | None = None) -> dict:
+    """The runner's files and the request, for one submission (Secret: the request carries learner code),
+    and the exercise's files when they are not in the image (a challenge's scorer and hidden labels)."""
     files = {n: (HERE / n).read_bytes() for n in RUNNER_FILES} | {REQUEST: request}
+    files |= {EXERCISE_KEY + n: b for n, b in (exercise or {}).items()}
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(COMPONENT)},
             "data": {n: base64.b64encode(b).decode() for n, b in files.items()}}
@@ -78,11 +81,15 @@ def cluster_objects(namespace: str, service_account: str = "hub") -> list[dict]:
     return [deny_all_network_policy(namespace), *log_reader_role(namespace, service_account)]
 
 
-def grading_pod(name: str, image: str, namespace: str, limits: Limits, exercise: str = EXERCISE) -> dict:
+def grading_pod(name: str, image: str, namespace: str, limits: Limits, exercise: str = EXERCISE,
+                shipped: list[str] = ()) -> dict:
+    """The pod grading one submission; `shipped`: the exercise's files that come in its Secret (then mounted
+    at EXERCISE) rather than from the image's release (`exercise`)."""
     work_size = f"{limits.max_file_mb * 2 + 64}Mi"
     memory = f"{limits.memory_mb + 512}Mi"
+    runner_items = [{"key": n, "path": n} for n in (*RUNNER_FILES, REQUEST)]
     volumes = [
-        {"name": "runner", "secret": {"secretName": name, "defaultMode": 0o444}},
+        {"name": "runner", "secret": {"secretName": name, "defaultMode": 0o444, "items": runner_items}},
         {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": work_size}},
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": work_size}},
         {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
@@ -93,6 +100,11 @@ def grading_pod(name: str, image: str, namespace: str, limits: Limits, exercise:
         {"name": "tmp", "mountPath": "/tmp"},
         {"name": "run", "mountPath": "/run"},
     ]
+    if shipped:
+        exercise = EXERCISE
+        volumes.append({"name": "exercise", "secret": {"secretName": name, "defaultMode": 0o444, "items": [
+            {"key": EXERCISE_KEY + n, "path": n} for n in shipped]}})
+        mounts.append({"name": "exercise", "mountPath": EXERCISE, "readOnly": True})
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": dict(COMPONENT)},
@@ -131,6 +143,7 @@ class KubernetesSandbox:
     namespace: str
     exercise: str = EXERCISE  # the assignment's folder in the image (exercise_in_image)
     env: dict[str, str] | None = None
+    ship_exercise: bool = False  # the staged exercise files go in the Secret (flat, small: a challenge's)
 
     @staticmethod
     def name(staged: dict[str, str]) -> str:
@@ -138,9 +151,12 @@ class KubernetesSandbox:
         return "autoformation-grading-" + hashlib.sha256(Path(staged["runner"]).parent.name.encode()).hexdigest()[:16]
 
     def command(self, staged: dict[str, str], limits: Limits) -> list[str]:
-        pod = grading_pod(self.name(staged), self.image, self.namespace, limits, self.exercise)
+        shipped = sorted(p.name for p in Path(staged["exercise"]).iterdir() if p.is_file()) \
+            if self.ship_exercise else []
+        pod = grading_pod(self.name(staged), self.image, self.namespace, limits, self.exercise, shipped)
+        files = ["--files", staged["exercise"]] if shipped else []
         return [sys.executable, "-m", "autoformation.grading.cluster", "run", json.dumps(pod),
-                "--deadline", str(limits.wall_timeout + 60)]
+                "--deadline", str(limits.wall_timeout + 60), *files]
 
     def group(self, limits: Limits) -> Path | None:
         return None  # the pod's own limits apply
@@ -177,14 +193,15 @@ async def _delete(name: str, namespace: str) -> None:
                     raise
 
 
-async def run_pod(pod: dict, request: bytes, deadline: float) -> bytes:
+async def run_pod(pod: dict, request: bytes, deadline: float, exercise: dict[str, bytes] | None = None) -> bytes:
     """Create the Secret and the pod, wait for the pod to end, return its log; delete both."""
     from kubernetes_asyncio.client import CoreV1Api
 
     name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
-    secret = request_secret(name, namespace, request)
+    secret = request_secret(name, namespace, request, exercise)
     if sum(len(v) for v in secret["data"].values()) > MAX_SECRET_BYTES:
-        return json.dumps({"outcome": "error", "error": "the notebook's code is too large to be sent"}).encode()
+        return json.dumps({"outcome": "error", "error": "the code and files to grade are too large to be sent "
+                           f"in a Secret ({MAX_SECRET_BYTES // 1024} KB)"}).encode()
     async with await _api() as api:
         v1 = CoreV1Api(api)
         await v1.create_namespaced_secret(namespace, secret)
@@ -215,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="(internal) grade one request, read on stdin, in this pod")
     run.add_argument("pod")
     run.add_argument("--deadline", type=float, default=600)
+    run.add_argument("--files", help="a folder whose files go in the Secret, mounted as the exercise's")
     delete = sub.add_parser("delete", help="(internal) delete a grading pod and its Secret")
     delete.add_argument("name")
     delete.add_argument("--namespace", required=True)
@@ -229,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     request = sys.stdin.buffer.read(MAX_SECRET_BYTES + 1)
     try:
-        reply = asyncio.run(run_pod(json.loads(args.pod), request, args.deadline))
+        exercise = {p.name: p.read_bytes() for p in Path(args.files).iterdir() if p.is_file()} if args.files else None
+        reply = asyncio.run(run_pod(json.loads(args.pod), request, args.deadline, exercise))
     except Exception as err:  # noqa: BLE001 - the API's own message, for the service's log
         print(f"grading pod: {err}", file=sys.stderr)
         return 1

@@ -43,24 +43,6 @@ MAX_PENDING_PER_LEARNER = 2
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
-def sandbox_for(settings: Settings, course: Course, assignment_id: str = ""):
-    """The sandbox learner code is graded in: bubblewrap here, a container of the course's image, or a pod
-    of it (whose exercise files are the image's release of the assignment)."""
-    import shlex
-
-    from .cluster import KubernetesSandbox, exercise_in_image
-    from .executor import ContainerSandbox, LocalSandbox
-
-    if settings.grading.sandbox == "container":
-        return ContainerSandbox(shlex.split(settings.grading.engine), course.image_name("", settings.courses.version),
-                                dict(os.environ))
-    if settings.grading.sandbox == "kubernetes":
-        return KubernetesSandbox(course.image_name(settings.kubernetes.image_registry, settings.courses.version),
-                                 settings.kubernetes.namespace, exercise_in_image(course.id, assignment_id),
-                                 {k: v for k, v in os.environ.items() if k.startswith(("KUBE", "HOME"))})
-    return LocalSandbox()
-
-
 class Grader:
     """The queue's workers: at most one grading per core (more makes correct answers time out)."""
 
@@ -98,7 +80,9 @@ class Grader:
 
     def grade(self, sub: Submission) -> GradeResult:
         from .autograde import Limits, grade_submission
+        from .cluster import exercise_in_image
         from .gradebook import gradebook_url, prepare_gradebook
+        from .sandboxes import sandbox_for
 
         course = self.courses[sub.course]
         url = gradebook_url(self.settings, course.id)
@@ -107,7 +91,7 @@ class Grader:
         with self.learner_lock(sub):
             return grade_submission(
                 course, sub.assignment, sub.notebook, sub.user, sub.content, url, Limits.from_settings(self.settings),
-                sandbox_for(self.settings, course, sub.assignment),
+                sandbox_for(self.settings, course.image, exercise_in_image(course.id, sub.assignment)),
             )
 
     async def work(self) -> None:
