@@ -2,10 +2,11 @@
 
 The chart's own `jupyterhub_config.py` is not on these machines in CI (see hub_config/helm/README.md);
 `CHART_PRELUDE` below sets what it sets that the platform relies on (KubeSpawner, the proxy in its
-own pod, the culler service and role, the database on the hub's volume), then runs the project's
-`hub.extraConfig` from hub_config/helm/values.yaml as the chart does. The container runs as uid 1000,
-with the settings file, the config and the volume mounted where the chart mounts them; the proxy is
-a real configurable-http-proxy on this machine (the chart's proxy pod), no Kubernetes API at all.
+own pod, the culler service and role, `hub.db.url`), then runs the project's `hub.extraConfig` from
+hub_config/helm/values.yaml as the chart does. The container runs as uid 1000, with the settings file,
+the config and the book's volume mounted where the chart mounts them, PostgreSQL (a throw-away server on
+loopback) as the hub's and the grading service's database, as in the values; the proxy is a real
+configurable-http-proxy on this machine (the chart's proxy pod), no Kubernetes API at all.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from autoformation import images
 
 from .conftest import ROOT, free_port
+from .support.postgres import postgres_url  # noqa: F401 (fixture)
 from .test_images import VERSION, engine  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
@@ -35,7 +37,7 @@ c.JupyterHub.hub_connect_url = "http://hub:8081"
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
 c.JupyterHub.cleanup_servers = False
-c.JupyterHub.db_url = "sqlite:///jupyterhub.sqlite"
+c.JupyterHub.db_url = "{hub_db}"
 c.JupyterHub.services = [{{"name": "jupyterhub-idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler"]}}]
 c.JupyterHub.load_roles = [{{"name": "jupyterhub-idle-culler", "services": ["jupyterhub-idle-culler"],
                            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}}]
@@ -61,17 +63,68 @@ def test_hub_image_ships_the_pinned_hub_and_the_chart_needs(engine, hub_image): 
     assert {"ml", "nlp", "git", "webscraping"} <= set(listing)
 
 
-def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, tmp_path):  # noqa: F811
+@pytest.fixture
+def book_volume(engine, tmp_path):  # noqa: F811
+    """The book's image (`autoformation images build book`, here from a stand-in built book) and the hub
+    pod's init container run as the values run it: the HTML copied into the volume the hub mounts."""
+    html = tmp_path / "book-html"
+    html.mkdir()
+    (html / "index.html").write_text("<!doctype html><title>Livre</title><h1>Les cours en ligne</h1>")
+    (build,) = images.plan([images.BOOK], tmp_path, ROOT / "courses", book_html=html)
+    images.build_images(engine, [build], VERSION)
+    volume = tmp_path / "book"
+    volume.mkdir()
+    os.chown(volume, 1000, 100)  # an emptyDir, writable by the pod's users
+    (init,) = VALUES["hub"]["initContainers"]
+    mount = init["volumeMounts"][0]["mountPath"]
+    engine.run("run", "--rm", "--network=none", "--read-only", "--user", "1000:100", "--cap-drop=ALL",
+               "--volume", f"{volume}:{mount}", images.tag(images.BOOK, VERSION), *init["command"])
+    return volume
+
+
+def databases(server_url: str) -> dict[str, str]:
+    """The hub's and the grading service's databases, made on the test server (as an admin would)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    urls = {}
+    with engine.connect() as db:
+        for name in ("autoformation_hub", "autoformation_grading"):
+            db.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+            db.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+            urls[name] = server_url.rsplit("/", 1)[0] + f"/{name}"
+    engine.dispose()
+    return urls
+
+
+def tables(url: str) -> set[str]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        return set(sqlalchemy.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, book_volume, postgres_url,  # noqa: F811
+                                                            tmp_path):
     ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "book")}
+    urls = databases(postgres_url)
     settings = VALUES["hub"]["extraFiles"]["autoformation-settings"]["data"]
-    settings = {**settings, "grading": {"port": ports["grading"]}, "book": {"port": ports["book"]}}
+    assert settings["grading"]["db_url"].endswith("/autoformation_grading")
+    settings = {**settings, "grading": {**settings["grading"], "port": ports["grading"],
+                                        "db_url": urls["autoformation_grading"]},
+                "book": {**settings["book"], "port": ports["book"]}}
     settings_file = tmp_path / "settings.yaml"
     settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True))
     config_dir = tmp_path / "etc"
     config_dir.mkdir()
     (extra,) = VALUES["hub"]["extraConfig"].values()
     (config_dir / "jupyterhub_config.py").write_text(
-        CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"]) + "\n" + extra)
+        CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"],
+                             hub_db=urls["autoformation_hub"].replace("+psycopg2", "")) + "\n" + extra)
+    assert VALUES["hub"]["db"]["url"].endswith("/autoformation_hub")
     volume = tmp_path / "srv"
     volume.mkdir()
     os.chown(volume, 1000, 100)  # the chart's fsGid volume, writable by the hub's uid
@@ -88,6 +141,7 @@ def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, t
             "run", "--detach", "--name", name, "--network=host", "--add-host", "hub:127.0.0.1", "--user", "1000:100",
             "--volume", f"{volume}:/srv/jupyterhub", "--volume", f"{config_dir}:/usr/local/etc/jupyterhub:ro",
             "--volume", f"{settings_file}:{mount}:ro",
+            "--volume", f"{book_volume}:{VALUES['hub']['extraVolumeMounts'][0]['mountPath']}:ro",
             "--env", f"AUTOFORMATION_CONFIG={mount}", "--env", "AUTOFORMATION_OIDC_CLIENT_SECRET=secret-de-test",
             "--env", f"CONFIGPROXY_AUTH_TOKEN={token}", "--env", f"JPY_COOKIE_SECRET={secrets.token_hex(32)}",
             hub_image,
@@ -116,7 +170,19 @@ def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, t
         assert targets["/services/book"] == f"http://hub:{ports['book']}", targets
         # No Kubernetes API here: the hub starts anyway (KubeSpawner needs it only to spawn).
         assert "KUBERNETES_SERVICE_HOST" not in logs
-        assert (volume / "jupyterhub.sqlite").exists()
+        # Its database and the grading service's are PostgreSQL's (the grading schema by its migrations).
+        assert {"users", "servers", "alembic_version"} <= tables(urls["autoformation_hub"])
+        assert {"af_submission", "af_alembic_version"} <= tables(urls["autoformation_grading"])
+        assert not (volume / "jupyterhub.sqlite").exists()
+        # The grading service made the challenges' hidden labels in its own folder, not from the image.
+        hidden = volume / "autoformation" / "grading" / "defis"
+        assert (hidden / "prix-immobilier" / "labels.csv").is_file(), logs[-3000:]
+        labels = engine.run("run", "--rm", "--network=none", hub_image, "sh", "-c",
+                            "find / -xdev -name labels.csv 2>/dev/null | wc -l").stdout.strip()
+        assert labels == "0"
+        # The book service serves the book from its image.
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['book']}/services/book/", timeout=10) as r:
+            assert "Les cours en ligne" in r.read().decode()
     finally:
         engine.run("rm", "--force", name, check=False)
         proxy.terminate()

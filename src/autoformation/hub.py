@@ -136,6 +136,9 @@ def _configure_grading(c, settings: Settings, host: str, services: list, roles: 
     if settings.grading_sandbox == "kubernetes":
         # Grading pods are made with the hub pod's service account: the service needs the API's address.
         environment |= {k: v for k, v in os.environ.items() if k.startswith("KUBERNETES_SERVICE_")}
+    if settings.grading.db_url.startswith("postgresql"):
+        # libpq's own variables (PGPASSWORD from a Secret on Kubernetes): never in the settings file.
+        environment |= {k: v for k, v in os.environ.items() if k.startswith("PG")}
     services.append({
         "name": GRADING,
         "url": f"http://{host}:{settings.grading.port}",

@@ -44,6 +44,7 @@ BASE_INPUTS = ("pyproject.toml", "README.md", "src/autoformation", "hub_config/i
                "hub_config/jupyter", "hub_config/jupyter-learner",
                "build/labextension")  # the "Soumettre" button, built by `make install`
 HUB = "hub"  # the chart's hub image (images/hub): built from the project, not from base
+BOOK = "book"  # the built book's HTML (images/book), for the hub pod's init container
 HUB_INPUTS = ("pyproject.toml", "README.md", "src/autoformation")
 
 
@@ -220,19 +221,26 @@ class Build:
 
 
 def plan(names: list[str], release_dir: Path, courses_dir: Path, images_dir: Path = IMAGES_DIR,
-         challenges_dir: Path | None = None) -> list[Build]:
+         challenges_dir: Path | None = None, book_html: Path | None = None) -> list[Build]:
     """The builds for `names` (and base, which every course image needs), in dependency order. A course
-    image also carries the released Funathon challenges that run in it (`image:` in challenge.yaml)."""
+    image also carries the released Funathon challenges that run in it (`image:` in challenge.yaml). The
+    book's image needs the book built (`book_html`); with no names, it is built when the book is."""
     available = image_names(images_dir)
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ImageError(f"no image '{unknown[0]}' (images/ has: {', '.join(available)})")
-    wanted = names or available
+    built_book = book_html is not None and (book_html / "index.html").is_file()
+    wanted = names or [n for n in available if n != BOOK or built_book]
     builds = []
+    if BOOK in wanted:
+        if not built_book:
+            raise ImageError(f"image '{BOOK}': the book is not built in {book_html}: run `autoformation book build`")
+        builds.append(Build(BOOK, [(f"images/{BOOK}", images_dir / BOOK), ("data/book", book_html)]))
     if HUB in wanted:  # not a learner image: the project and the courses' sources, no base
-        builds.append(Build(HUB, [(f"images/{HUB}", images_dir / HUB), ("courses", courses_dir)]
+        challenges = [("challenges", challenges_dir)] if challenges_dir is not None and challenges_dir.is_dir() else []
+        builds.append(Build(HUB, [(f"images/{HUB}", images_dir / HUB), ("courses", courses_dir), *challenges]
                             + [(p, PROJECT_ROOT / p) for p in HUB_INPUTS]))
-    courses_wanted = [n for n in available if n in wanted and n not in (BASE, HUB)]
+    courses_wanted = [n for n in available if n in wanted and n not in (BASE, HUB, BOOK)]
     if not courses_wanted and BASE not in wanted:
         return builds
     missing = [p for p in BASE_INPUTS if not (PROJECT_ROOT / p).exists()]
@@ -285,7 +293,8 @@ def _stage(build: Build, context: Path) -> None:
             shutil.copytree(src, target, ignore=shutil.ignore_patterns(*IGNORED_FOLDERS), dirs_exist_ok=True)
         else:
             shutil.copy2(src, target)
-    (context / "data" / "release").mkdir(parents=True, exist_ok=True)  # COPY needs it even when empty
+    for needed in ("data/release", "challenges"):  # COPY needs them even when empty
+        (context / needed).mkdir(parents=True, exist_ok=True)
     # An image does not depend on this machine's permissions (`make up` as root closes courses/ to others).
     for path in [context, *context.rglob("*")]:
         if not path.is_symlink():
@@ -414,7 +423,10 @@ def main(argv: list[str] | None = None) -> int:
             engine.build_options += harness_options()
         extra = args.build_option + os.environ.get("AUTOFORMATION_IMAGES_BUILD_OPTIONS", "").split()
         release_dir = Path(args.release_dir) if args.release_dir else settings.release_dir
-        builds = plan(args.names, release_dir, settings.courses_dir, challenges_dir=settings.challenges_dir)
+        from .book import build_dir
+
+        builds = plan(args.names, release_dir, settings.courses_dir, challenges_dir=settings.challenges_dir,
+                      book_html=build_dir(settings) / "_build" / "html")
         if engine.env:  # our own Podman: it cannot pull, so make the Debian base here
             ensure_base_os(engine, state_dir)
         registry = "" if args.no_registry_tag else (args.registry or settings.kubernetes.image_registry)

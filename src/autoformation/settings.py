@@ -153,6 +153,7 @@ class Book:
     port: int = 8092
     repository: str = ""  # a GitHub repository of the released material, for nbgitpuller launch buttons
     branch: str = "main"
+    site_dir: str = ""  # the built HTML the book service serves; default: what `book build` makes in DATA/book
 
 
 @dataclass

@@ -46,8 +46,9 @@ def build_dir(settings: Settings) -> Path:
 
 
 def serve_dir(settings: Settings) -> Path:
-    """The built HTML folder the book service serves."""
-    return build_dir(settings) / "_build" / "html"
+    """The built HTML folder the book service serves: `book.site_dir` (e.g. copied from the book's image on
+    Kubernetes), else what `autoformation book build` made here."""
+    return settings.path(settings.book.site_dir) if settings.book.site_dir else build_dir(settings) / "_build" / "html"
 
 
 def build(settings: Settings, parameters: dict | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
