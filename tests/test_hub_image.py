@@ -123,7 +123,7 @@ def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, b
     (extra,) = VALUES["hub"]["extraConfig"].values()
     (config_dir / "jupyterhub_config.py").write_text(
         CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"],
-                             hub_db=urls["autoformation_hub"].replace("+psycopg2", "")) + "\n" + extra)
+                             hub_db=urls["autoformation_hub"]) + "\n" + extra)
     assert VALUES["hub"]["db"]["url"].endswith("/autoformation_hub")
     volume = tmp_path / "srv"
     volume.mkdir()
