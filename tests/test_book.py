@@ -307,3 +307,29 @@ def test_book_builds_with_the_real_courses(tmp_path):
     result = book.build(conf, {"quick": True}, report=lambda line: None)
     check_site(result.html_dir, courses, conf.platform.url())
     check_no_hidden_tests(book.build_dir(conf) / "_build", courses)
+
+
+@pytest.mark.slow
+def test_the_sspcloud_export_points_at_book_pages_that_are_served(fixture_book):
+    """`autoformation catalogue export`: each notebook's `articleUrl` is its page of the built book, served
+    by the book service (200); the book carries the Onyxia init script and the learner package's wheel."""
+    from autoformation.sspcloud import INIT_SCRIPT, export
+
+    conf, result, _ = fixture_book
+    assert (result.html_dir / INIT_SCRIPT).read_text().startswith("#!/bin/bash")
+    assert list((result.html_dir / "telechargements").glob("autoformation-*.whl"))
+    port = free_port()
+    conf.platform.public_url = f"http://127.0.0.1:{port}"
+    urls = [part["articleUrl"] for resource in export(conf) for part in resource["parts"]]
+    assert len(urls) == 3 + 4  # the fixture course's notebooks, then the challenges' parcours (their book pages)
+
+    async def fetch_all():
+        client = AsyncHTTPClient()
+        server = make_app(result.html_dir, "/services/book/").listen(port, "127.0.0.1")
+        answers = [await client.fetch(url, raise_error=False) for url in urls]
+        server.stop()
+        return answers
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answers = pool.submit(asyncio.run, fetch_all()).result()
+    assert [(a.effective_url, a.code) for a in answers] == [(u, 200) for u in urls]

@@ -11,9 +11,11 @@ configurable-http-proxy on this machine (the chart's proxy pod), no Kubernetes A
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ import yaml
 from autoformation import images
 
 from .conftest import ROOT, free_port
+from .spawners.test_kubernetes import CHART_DIR, needs_chart
 from .support.postgres import postgres_url  # noqa: F401 (fixture)
 from .test_images import VERSION, engine  # noqa: F401 (fixture)
 
@@ -107,44 +110,32 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, book_volume, postgres_url,  # noqa: F811
-                                                            tmp_path):
-    ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "book")}
-    urls = databases(postgres_url)
+def platform_settings(ports: dict, urls: dict) -> dict:
+    """The settings file of the values, with this test's ports and grading database."""
     settings = VALUES["hub"]["extraFiles"]["autoformation-settings"]["data"]
     assert settings["grading"]["db_url"].endswith("/autoformation_grading")
-    settings = {**settings, "grading": {**settings["grading"], "port": ports["grading"],
-                                        "db_url": urls["autoformation_grading"]},
-                "book": {**settings["book"], "port": ports["book"]}}
-    settings_file = tmp_path / "settings.yaml"
-    settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True))
-    config_dir = tmp_path / "etc"
-    config_dir.mkdir()
-    (extra,) = VALUES["hub"]["extraConfig"].values()
-    (config_dir / "jupyterhub_config.py").write_text(
-        CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"],
-                             hub_db=urls["autoformation_hub"]) + "\n" + extra)
     assert VALUES["hub"]["db"]["url"].endswith("/autoformation_hub")
-    volume = tmp_path / "srv"
-    volume.mkdir()
-    os.chown(volume, 1000, 100)  # the chart's fsGid volume, writable by the hub's uid
-    token = secrets.token_hex(16)
+    return {**settings, "grading": {**settings["grading"], "port": ports["grading"],
+                                    "db_url": urls["autoformation_grading"]},
+            "book": {**settings["book"], "port": ports["book"]}}
+
+
+def run_and_check(engine, hub_image, run_options: list[str], ports: dict, token: str, urls: dict,  # noqa: F811
+                  volume, command: list[str] = ()) -> None:
+    """Start the hub container with a real proxy on this machine; check what the chart's deployment needs."""
     proxy = subprocess.Popen(
         [str(ROOT / "node_modules" / ".bin" / "configurable-http-proxy"), "--ip", "127.0.0.1",
          "--port", str(ports["proxy"]), "--api-ip", "127.0.0.1", "--api-port", str(ports["proxy_api"])],
         env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    name = f"autoformation-hub-test-{ports['hub']}"
-    mount = VALUES["hub"]["extraFiles"]["autoformation-settings"]["mountPath"]
+    name = f"autoformation-hub-test-{ports['proxy']}"
+    book_mount = VALUES["hub"]["extraVolumeMounts"][0]["mountPath"]
     try:
         engine.run(
-            "run", "--detach", "--name", name, "--network=host", "--add-host", "hub:127.0.0.1", "--user", "1000:100",
-            "--volume", f"{volume}:/srv/jupyterhub", "--volume", f"{config_dir}:/usr/local/etc/jupyterhub:ro",
-            "--volume", f"{settings_file}:{mount}:ro",
-            "--volume", f"{book_volume}:{VALUES['hub']['extraVolumeMounts'][0]['mountPath']}:ro",
-            "--env", f"AUTOFORMATION_CONFIG={mount}", "--env", "AUTOFORMATION_OIDC_CLIENT_SECRET=secret-de-test",
-            "--env", f"CONFIGPROXY_AUTH_TOKEN={token}", "--env", f"JPY_COOKIE_SECRET={secrets.token_hex(32)}",
-            hub_image,
+            "run", "--detach", "--name", name, "--network=host", "--user", "1000:100",
+            *[f"--add-host={host}:127.0.0.1" for host in ("hub", "proxy-api", "proxy-public")],
+            "--volume", f"{volume}:/srv/jupyterhub", "--volume", f"{volume.parent / 'book'}:{book_mount}:ro",
+            *run_options, hub_image, *command,
         )  # fmt: skip
         deadline, healthy = time.monotonic() + 180, False
         while time.monotonic() < deadline and not healthy:
@@ -187,3 +178,86 @@ def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, b
         engine.run("rm", "--force", name, check=False)
         proxy.terminate()
         proxy.wait(10)
+
+
+def scratch_volume(tmp_path):
+    volume = tmp_path / "srv"
+    volume.mkdir()
+    os.chown(volume, 1000, 100)  # the hub's home (scratch: its data is in PostgreSQL), writable by its uid
+    return volume
+
+
+def test_hub_image_starts_the_platform_as_the_chart_runs_it(engine, hub_image, book_volume, postgres_url,  # noqa: F811
+                                                            tmp_path):
+    """With a prelude standing for the chart's config (the chart is not beside every checkout)."""
+    ports = {name: free_port() for name in ("hub", "proxy", "proxy_api", "grading", "book")}
+    urls = databases(postgres_url)
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text(yaml.safe_dump(platform_settings(ports, urls), allow_unicode=True))
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    (extra,) = VALUES["hub"]["extraConfig"].values()
+    (config_dir / "jupyterhub_config.py").write_text(
+        CHART_PRELUDE.format(hub_port=ports["hub"], proxy_api_port=ports["proxy_api"],
+                             hub_db=urls["autoformation_hub"]) + "\n" + extra)
+    token = secrets.token_hex(16)
+    mount = VALUES["hub"]["extraFiles"]["autoformation-settings"]["mountPath"]
+    run_and_check(engine, hub_image, [
+        "--volume", f"{config_dir}:/usr/local/etc/jupyterhub:ro", "--volume", f"{settings_file}:{mount}:ro",
+        "--env", f"AUTOFORMATION_CONFIG={mount}", "--env", "AUTOFORMATION_OIDC_CLIENT_SECRET=secret-de-test",
+        "--env", f"CONFIGPROXY_AUTH_TOKEN={token}", "--env", f"JPY_COOKIE_SECRET={secrets.token_hex(32)}",
+    ], ports, token, urls, scratch_volume(tmp_path))
+
+
+@needs_chart
+def test_hub_image_runs_with_the_charts_own_configuration(engine, hub_image, book_volume, postgres_url,  # noqa: F811
+                                                         tmp_path):
+    """The chart rendered by Helm with the values (this test's database and ports); its hub Deployment's
+    files mounted as it mounts them (its jupyterhub_config.py, z2jh.py, config and Secret, the settings)
+    and its environment (Secrets resolved from the rendered ones, Services' variables for this machine)."""
+    import base64
+
+    import helm_python
+
+    ports = {name: free_port() for name in ("proxy", "proxy_api", "grading", "book")} | {"hub": 8081}
+    with socket.socket() as probe:  # the chart's hub listens on 8081, always
+        if probe.connect_ex(("127.0.0.1", 8081)) == 0:
+            pytest.skip("port 8081 (the chart's fixed hub port) is in use on this machine")
+    urls = databases(postgres_url)
+    values = copy.deepcopy(VALUES)
+    values["hub"]["db"]["url"] = urls["autoformation_hub"]
+    values["hub"]["extraFiles"]["autoformation-settings"]["data"] = platform_settings(ports, urls)
+    files = helm_python.Chart.load(CHART_DIR).render(values, name="autoformation", namespace="autoformation")
+    rendered = {(o["kind"], o["metadata"]["name"]): o for text in files.values() for o in yaml.safe_load_all(text) if o}
+    deployment = rendered[("Deployment", "hub")]["spec"]["template"]["spec"]
+    (container,) = deployment["containers"]
+    config = rendered[("ConfigMap", "hub")]["data"]
+    secret = {k: base64.b64decode(v).decode() for k, v in rendered[("Secret", "hub")]["data"].items()}
+    volumes = {v["name"]: v for v in deployment["volumes"]}
+    options = []
+    for mount in container["volumeMounts"]:
+        source = volumes[mount["name"]]
+        data = config if "configMap" in source else secret if "secret" in source else None
+        if data is None:
+            continue  # the book's emptyDir: mounted by run_and_check
+        items = {i["key"]: i["path"] for i in source["secret"].get("items", [])} if "secret" in source else {}
+        folder = tmp_path / "chart" / mount["name"]
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, text in data.items():
+            if not items or key in items:
+                (folder / items.get(key, key)).write_text(text)
+        host = folder / mount["subPath"] if "subPath" in mount else folder
+        options += ["--volume", f"{host}:{mount['mountPath']}:ro"]
+    env = {"POD_NAMESPACE": "autoformation", "AUTOFORMATION_OIDC_CLIENT_SECRET": "secret-de-test",
+           "HUB_SERVICE_PORT": "8081", "PROXY_API_SERVICE_PORT": str(ports["proxy_api"]),
+           "PROXY_PUBLIC_SERVICE_PORT": str(ports["proxy"])}
+    for var in container["env"]:
+        ref = (var.get("valueFrom") or {}).get("secretKeyRef")
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        elif ref and ref["name"] == "hub":
+            env[var["name"]] = secret[ref["key"]]
+    token = env["CONFIGPROXY_AUTH_TOKEN"]
+    options += [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
+    assert "command" not in container  # the image's entrypoint (tini), then the chart's arguments
+    run_and_check(engine, hub_image, options, ports, token, urls, scratch_volume(tmp_path), container["args"])

@@ -6,6 +6,7 @@
     autoformation images build
     autoformation defis list|check|release (organisers of the Funathon)
     autoformation grading cluster-objects --namespace NS (Kubernetes: what grading pods need)
+    autoformation catalogue export --format sspcloud (the SSP Cloud's training catalogue)
     autoformation submit NOTEBOOK         (learners, in their environment)
     autoformation defi soumettre FICHIER  (Funathon participants, in their environment)
 """
@@ -24,6 +25,7 @@ COMMANDS = {
     "images": ("autoformation.images", "build the learner container images"),
     "defis": ("autoformation.challenges.command", "list, check and release the Funathon challenges"),
     "grading": ("autoformation.grading.cluster", "Kubernetes objects the grading pods need"),
+    "catalogue": ("autoformation.sspcloud", "export the catalogue (SSP Cloud's format, Onyxia launch links)"),
     "submit": ("autoformation.learner", "send a notebook to be graded (from a learner's environment)"),
     "defi": ("autoformation.defi", "send predictions to a Funathon challenge (from a participant's environment)"),
 }

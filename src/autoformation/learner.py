@@ -5,6 +5,8 @@
 
 It sends the saved notebook to the grading service with the server's own token (so as the
 learner, and only as them), waits for the result and prints it with the link to the feedback.
+Elsewhere (the SSP Cloud, see images/onyxia/init.sh): `autoformation submit --hub URL NOTEBOOK` with
+the learner's token from the hub's token page in AUTOFORMATION_TOKEN.
 """
 
 from __future__ import annotations
@@ -29,8 +31,20 @@ class SubmitError(RuntimeError):
     """Why a submission could not be sent; the message is for the learner (French)."""
 
 
+def _outside(name: str) -> str:
+    """Outside the platform (SSP Cloud): AUTOFORMATION_<NAME>, else ~/.config/autoformation/<name> (the init
+    script writes the hub's address there; the learner may put their token there, readable by them only)."""
+    value = os.environ.get(f"AUTOFORMATION_{name.upper()}", "")
+    path = Path(os.environ.get("HOME", "~")).expanduser() / ".config" / "autoformation" / name
+    if not value and path.is_file():
+        value = path.read_text(encoding="utf-8").strip()
+    return value
+
+
 def _service() -> str:
     service = os.environ.get("AUTOFORMATION_GRADING_URL", "").rstrip("/")
+    if not service and _outside("hub"):  # outside the platform: its public address
+        service = _outside("hub").rstrip("/") + "/services/grading"
     if not service:
         raise SubmitError("Service de correction inconnu (AUTOFORMATION_GRADING_URL) : êtes-vous sur la plateforme ?")
     return service
@@ -38,9 +52,10 @@ def _service() -> str:
 
 def _request(url: str, data: dict | None = None, raw: bytes | None = None) -> dict:
     """A call to the grading service with the learner's own token: JSON, or a raw file (`raw`, CSV)."""
-    token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    token = os.environ.get("JUPYTERHUB_API_TOKEN") or _outside("token")
     if not token:
-        raise SubmitError("Pas de jeton JupyterHub : soumettez depuis votre environnement sur la plateforme.")
+        raise SubmitError("Pas de jeton JupyterHub : soumettez depuis votre environnement sur la plateforme, ou "
+                          "créez un jeton sur sa page « Token » et exportez-le : export AUTOFORMATION_TOKEN=...")
     body = json.dumps(data).encode() if data is not None else raw
     req = urllib.request.Request(url, data=body, headers={"Authorization": f"token {token}"})
     if body is not None:
@@ -66,6 +81,10 @@ def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600)
     try:
         course, assignment, name = path.relative_to(home).parts
     except ValueError:
+        inside = path.parts[-3:] if len(path.parts) > 3 and _outside("hub") else None
+        # Outside the platform the material is in <work>/<course>/<chapter>/: the service checks the names.
+        course, assignment, name = inside or (None, None, None)
+    if course is None:
         raise SubmitError(
             f"{path} n'est pas un exercice du catalogue : soumettez un notebook rangé dans "
             "<cours>/<chapitre>/ de votre dossier personnel."
@@ -124,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autoformation submit", description="Send a notebook to be graded.")
     parser.add_argument("notebook", help="path of the notebook, e.g. ml/01-premiers-modeles/modeles.ipynb")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for the result")
+    parser.add_argument("--hub", help="the platform's address, when submitting from elsewhere (token: "
+                        "AUTOFORMATION_TOKEN, from the hub's token page)")
     args = parser.parse_args(argv)
+    if args.hub:
+        os.environ["AUTOFORMATION_HUB"] = args.hub
     try:
         print(describe(submit(args.notebook, wait=not args.no_wait)))
     except SubmitError as err:

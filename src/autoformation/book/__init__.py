@@ -24,6 +24,7 @@ from .. import settings as settings_module
 from ..catalogue import CourseError, load_catalogue
 from ..challenges import load_challenges
 from ..settings import PROJECT_ROOT, Settings, SettingsError
+from . import downloads
 from .execute import ExecutionError, execute_all
 from .learner_view import LearnerViewError
 from .site import BookError, build_html, jobs, notebook_pages, write_sources
@@ -63,6 +64,7 @@ def build(settings: Settings, parameters: dict | None = None, timeout: int = DEF
     report("building HTML with jupyter-book...")
     start = time.monotonic()
     html = build_html(root / "source", root, report)
+    downloads.publish(settings, html, report)  # for learners elsewhere (SSP Cloud): init script, material, wheel
     report(f"HTML built in {time.monotonic() - start:.1f} s: {html}")
     return BuildResult(html, ran, [p.label for p in pages])
 
