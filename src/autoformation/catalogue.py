@@ -38,6 +38,12 @@ COURSE_SCHEMA = {
         "objectives": {"type": "array", "items": _TEXT},
         "prerequisites": {"type": ["array", "null"], "items": _TEXT},
         "image": _TEXT,
+        # Data files on S3 (e.g. a public `diffusion/` folder of the SSP Cloud's MinIO), fetched into the
+        # source folder before checking and releasing (courses/s3data.py).
+        "s3_data": {"type": "array", "items": {
+            "type": "object", "required": ["object", "to"], "additionalProperties": False,
+            "properties": {"object": {"type": "string", "pattern": "^s3://[a-z0-9][a-z0-9.-]+/[^?#]+$"},
+                           "to": _TEXT, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}},
         "assignments": {
             "type": "array", "minItems": 1,
             "items": {"type": "object", "required": ["id", "title"],
@@ -77,6 +83,7 @@ class Course:
     assignments: list[Assignment]
     path: Path = field(repr=False)
     order: int = 100  # position in the catalogue (then by id)
+    s3_data: list[dict] = field(default_factory=list)  # {object: s3://bucket/key, to: <assignment>/..., sha256}
 
     @property
     def title(self) -> str:
@@ -135,6 +142,7 @@ def load_course(path: Path) -> Course:
         assignments=assignments,
         path=path,
         order=int(data.get("order", 100)),
+        s3_data=list(data.get("s3_data") or []),
     )
 
 

@@ -104,6 +104,8 @@ class Culler:
 class Courses:
     source_dir: str = "courses"  # nbgrader source notebooks and course.yaml files
     version: str = "2026.11"  # tag of the course images and of released material
+    # Where the `s3_data` of course.yaml are read (public objects, path-style); AWS_S3_ENDPOINT wins when set.
+    s3_endpoint: str = "https://minio.lab.sspcloud.fr"
 
 
 @dataclass

@@ -112,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.action == "list":
         return _list(courses)
+    from .s3data import fetch
+
+    try:  # data declared on S3, into the source folders, before anything reads them
+        for course in courses:
+            fetch(course, settings.courses.s3_endpoint)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if args.action == "check":
         jobs = [NotebookJob(c.id, a.id, nb, settings.grading.cell_timeout)
                 for c in courses for a in c.assignments for nb in a.notebooks]
