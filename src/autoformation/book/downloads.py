@@ -28,6 +28,28 @@ def _archive(folder: Path, target: Path) -> None:
         tar.add(folder, arcname=folder.name, filter=lambda info: None if "/." in f"/{info.name}" else info)
 
 
+def _wheel(downloads: Path) -> list[str]:
+    """The package's wheel, built again only when its sources changed (the book is rebuilt at each start)."""
+    from ..notebooks import hash_tree
+
+    digest = hash_tree(PROJECT_ROOT / "src" / "autoformation") + hash_tree(PROJECT_ROOT / "pyproject.toml")
+    stamp = downloads / ".wheel-sources"
+    existing = sorted(str(w) for w in downloads.glob("autoformation-*.whl"))
+    if existing and stamp.is_file() and stamp.read_text() == digest:
+        return existing
+    downloads.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="af-wheel-") as tmp:
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                                "--wheel-dir", tmp, str(PROJECT_ROOT)], capture_output=True, text=True, timeout=300)
+        if built.returncode:
+            raise RuntimeError(f"building the learner package's wheel failed: {built.stderr.strip()[-1000:]}")
+        for old in existing:
+            Path(old).unlink()
+        wheels = [shutil.copy(w, downloads) for w in Path(tmp).glob("autoformation-*.whl")]
+    stamp.write_text(digest)
+    return wheels
+
+
 def publish(settings: Settings, html_dir: Path, report=print) -> list[str]:
     """Write the downloads into the built book; returns what was written (relative paths)."""
     from ..sspcloud import DOWNLOADS
@@ -48,14 +70,7 @@ def publish(settings: Settings, html_dir: Path, report=print) -> list[str]:
         for released in sorted(p for p in settings.challenges_release_dir.iterdir() if p.is_dir()):
             _archive(released, downloads / "defis" / f"{released.name}.tar.gz")
             written.append(f"{DOWNLOADS}/defis/{released.name}.tar.gz")
-    with tempfile.TemporaryDirectory(prefix="af-wheel-") as tmp:
-        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                                "--wheel-dir", tmp, str(PROJECT_ROOT)], capture_output=True, text=True, timeout=300)
-        if built.returncode:
-            raise RuntimeError(f"building the learner package's wheel failed: {built.stderr.strip()[-1000:]}")
-        for old in downloads.glob("autoformation-*.whl"):
-            old.unlink()
-        wheels = [shutil.copy(w, downloads) for w in Path(tmp).glob("autoformation-*.whl")]
+    wheels = _wheel(downloads)
     links = "".join(f'<a href="{html.escape(Path(w).name)}">{html.escape(Path(w).name)}</a>\n' for w in wheels)
     (downloads / "index.html").write_text(f"<!doctype html><title>autoformation</title>\n{links}")
     written += [f"{DOWNLOADS}/{Path(w).name}" for w in wheels]
