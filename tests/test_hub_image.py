@@ -228,11 +228,13 @@ def test_hub_image_runs_with_the_charts_own_configuration(engine, hub_image, boo
     values["hub"]["db"]["url"] = urls["autoformation_hub"]
     values["hub"]["extraFiles"]["autoformation-settings"]["data"] = platform_settings(ports, urls)
     files = helm_python.Chart.load(CHART_DIR).render(values, name="autoformation", namespace="autoformation")
-    rendered = {(o["kind"], o["metadata"]["name"]): o for text in files.values() for o in yaml.safe_load_all(text) if o}
+    rendered = {(o["kind"], o["metadata"]["name"]): o for path, text in files.items() if path.endswith(".yaml")
+                for o in yaml.safe_load_all(text) if isinstance(o, dict)}
     deployment = rendered[("Deployment", "hub")]["spec"]["template"]["spec"]
     (container,) = deployment["containers"]
     config = rendered[("ConfigMap", "hub")]["data"]
     secret = {k: base64.b64decode(v).decode() for k, v in rendered[("Secret", "hub")]["data"].items()}
+    secret |= rendered[("Secret", "hub")].get("stringData", {})  # hub.extraFiles: the settings file
     volumes = {v["name"]: v for v in deployment["volumes"]}
     options = []
     for mount in container["volumeMounts"]:
