@@ -84,11 +84,11 @@ def submit(notebook: str | os.PathLike, wait: bool = True, timeout: float = 600)
         inside = path.parts[-3:] if len(path.parts) > 3 and _outside("hub") else None
         # Outside the platform the material is in <work>/<course>/<chapter>/: the service checks the names.
         course, assignment, name = inside or (None, None, None)
-    if course is None:
+    if course is None:  # the notebook's own fault (400 in JupyterLab), hence its cause
         raise SubmitError(
             f"{path} n'est pas un exercice du catalogue : soumettez un notebook rangé dans "
             "<cours>/<chapitre>/ de votre dossier personnel."
-        ) from None
+        ) from ValueError("not in <course>/<chapter>/")
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:  # the service refuses more: do not even send it
             raise SubmitError(f"{path.name} dépasse {MAX_NOTEBOOK_BYTES // 2**20} Mo : effacez les sorties "
