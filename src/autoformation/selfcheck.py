@@ -13,6 +13,7 @@ breaks the learner's notebook. It is self-reported: organisers' information, nev
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -38,19 +39,32 @@ def _friendly(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
+@functools.lru_cache(maxsize=8)
+def _parcours_cells(path: str, mtime_ns: int) -> dict[str, tuple[str, str, str]]:
+    """cell id -> (challenge, level, step) for the self-checked steps of a released parcours notebook
+    (read again only when the file changes: every cell run asks)."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    about = (nb.get("metadata") or {}).get("autoformation") or {}
+    if not (about.get("challenge") and about.get("level")):
+        return {}
+    steps = {}
+    for cell in nb.get("cells") or []:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if cell.get("id") and meta.get("grade") and not meta.get("solution") and meta.get("grade_id"):
+            steps[cell["id"]] = (about["challenge"], about["level"], meta["grade_id"])
+    return steps
+
+
 def _parcours_step(notebook: Path, cell_id: str) -> tuple[str, str, str] | None:
     """(challenge, level, step) when `cell_id` is a self-checked step of a released parcours notebook."""
     try:
-        nb = json.loads(notebook.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        mtime = notebook.stat().st_mtime_ns
+    except OSError:
         return None
-    about = (nb.get("metadata") or {}).get("autoformation") or {}
-    for cell in nb.get("cells") or []:
-        meta = ((cell.get("metadata") or {}).get("nbgrader") or {})
-        if cell.get("id") == cell_id and meta.get("grade") and not meta.get("solution"):
-            if about.get("challenge") and about.get("level") and meta.get("grade_id"):
-                return about["challenge"], about["level"], meta["grade_id"]
-    return None
+    return _parcours_cells(str(notebook), mtime).get(cell_id)
 
 
 def _send(url: str, token: str, report: dict) -> None:
