@@ -55,7 +55,10 @@ class Platform:
     log: Path
 
     def hub_db(self):
-        return sqlite3.connect(f"file:{self.data_dir / 'jupyterhub.sqlite'}?mode=ro", uri=True)
+        """The hub's database: in DATA/hub when `up` ran as root (the hub's own folder), else in DATA."""
+        path = next(p for p in (self.data_dir / "hub" / "jupyterhub.sqlite", self.data_dir / "jupyterhub.sqlite")
+                    if p.exists())
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def hub_users(self) -> set[str]:
         with self.hub_db() as db:

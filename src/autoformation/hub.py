@@ -20,7 +20,16 @@ from .catalogue import Course, load_catalogue
 from .challenges import load_challenges
 from .errors import StartupError
 from .grading.client import GradingClient
-from .names import CONFIG_ENV, GRADING_SERVICE, GRADING_URL_ENV, HUB_CLIENT, HUB_SCOPE, TRAINER_SCOPE
+from .names import (
+    CONFIG_ENV,
+    GRADING_SERVICE,
+    GRADING_TOKEN_ENV,
+    GRADING_URL_ENV,
+    HUB_CLIENT,
+    HUB_SCOPE,
+    HUB_STATE_ENV,
+    TRAINER_SCOPE,
+)
 from .settings import PROJECT_ROOT, Settings, load
 from .spawners import configure_spawner
 
@@ -139,11 +148,14 @@ def _configure_grading(c, settings: Settings, host: str, services: list, roles: 
     if settings.grading.db_url.startswith("postgresql"):
         # libpq's own variables (PGPASSWORD from a Secret on Kubernetes): never in the settings file.
         environment |= {k: v for k, v in os.environ.items() if k.startswith("PG")}
+    service = {"command": [sys.executable, "-m", "autoformation.grading.service"], "environment": environment}
+    if os.environ.get(GRADING_TOKEN_ENV):
+        # `up` as root started it (it needs root for its sandboxes; the hub does not have it): external.
+        service = {"api_token": os.environ[GRADING_TOKEN_ENV]}  # its OAuth client: JupyterHub's defaults
     services.append({
         "name": GRADING,
         "url": f"http://{host}:{settings.grading.port}",
-        "command": [sys.executable, "-m", "autoformation.grading.service"],
-        "environment": environment,
+        **service,
         "oauth_no_confirm": True,
         # Its tokens carry the trainers' scope for those who hold it: its trainers' pages check it.
         "oauth_client_allowed_scopes": [TRAINER_SCOPE],
@@ -189,13 +201,14 @@ def _as_platform_account(settings: Settings) -> dict:
 def _configure_standalone(c, settings: Settings, services: list, roles: list) -> None:
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
+    state = Path(os.environ.get(HUB_STATE_ENV) or data)  # the hub's own files (`up` as root: DATA/hub, its own)
     platform = settings.platform
     c.JupyterHub.bind_url = f"http://{platform.ip}:{platform.port}"
     c.JupyterHub.hub_ip = "127.0.0.1"
     c.JupyterHub.hub_port = platform.hub_port
-    c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
-    c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
-    c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{platform.proxy_api_port}"
     if not PROXY.exists():
         raise StartupError(f"configurable-http-proxy not found at {PROXY}: run `make up` (it runs npm install)")
@@ -203,7 +216,7 @@ def _configure_standalone(c, settings: Settings, services: list, roles: list) ->
     if (user := _as_platform_account(settings).get("user")):  # the proxy needs no root either
         c.ConfigurableHTTPProxy.command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
                                            "--inh-caps=-all", "--no-new-privs", str(PROXY)]
-    c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     if settings.culler.enabled:
         services.append({
             "name": "idle-culler",

@@ -7,3 +7,6 @@ GRADING_URL_ENV = "AUTOFORMATION_GRADING_URL"  # where a learner's server submit
 CONFIG_ENV = "AUTOFORMATION_CONFIG"  # the settings file every service reads
 HUB_CLIENT = "hub-hooks"  # the hub's own calls to the grading service: the catalogue's progress, the spawn hook
 HUB_SCOPE = "custom:grading:hub"  # what those calls may do: read any learner's progress, record their material
+# `autoformation up` as root runs the hub unprivileged and tells it (environment):
+HUB_STATE_ENV = "AUTOFORMATION_HUB_STATE_DIR"  # the hub's own files (database, cookie secret), its account's
+GRADING_TOKEN_ENV = "AUTOFORMATION_GRADING_TOKEN"  # the grading service `up` started (external to the hub)

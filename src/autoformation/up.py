@@ -2,13 +2,21 @@
 
 Starts the embedded identity provider (unless a real Keycloak is configured) and JupyterHub,
 which starts its proxy and, on demand, the learners' servers. Logs go to DATA/logs/.
+
+As root with the local backend (a real class), only what needs root keeps it: the hub, its proxy and
+its book and culler services run as the system account `autoformation`; `up` also starts, as root, the
+grading service (per-sandbox uids and cgroups) and the helper that creates learners' accounts and starts
+their servers as them (spawners/helper.py). See SECURITY.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +26,7 @@ from pathlib import Path
 
 from . import identity
 from .errors import StartupError
+from .names import CONFIG_ENV, GRADING_SERVICE, GRADING_TOKEN_ENV, HUB_STATE_ENV
 from .settings import PROJECT_ROOT, Settings, SettingsError, load
 from .spawners import accounts
 
@@ -94,6 +103,60 @@ def _stop_orphan_proxy(pid_file: Path) -> None:
         pass
 
 
+def _become(account):
+    """The hub's process: the platform account, its group only, nothing of root's."""
+    def preexec():
+        os.setgid(account.pw_gid)
+        os.setgroups([account.pw_gid])
+        os.setuid(account.pw_uid)
+
+    return preexec
+
+
+def _hub_state(settings: Settings, account) -> Path:
+    """DATA/hub: the unprivileged hub's own files (its database and cookie secret), its account's alone."""
+    state = settings.data_dir / "hub"
+    state.mkdir(exist_ok=True)
+    for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret"):  # from a hub that ran as root before
+        if (settings.data_dir / name).is_file() and not (state / name).exists():
+            shutil.move(settings.data_dir / name, state / name)
+    for path in [state, *state.iterdir()]:
+        if not path.is_symlink():
+            os.chown(path, account.pw_uid, account.pw_gid)
+    os.chmod(state, 0o700)
+    return state
+
+
+def _start_privileged(settings: Settings, logs: Path, env: dict) -> tuple[subprocess.Popen, subprocess.Popen, dict]:
+    """As root: the helper (accounts, learners' servers) and the grading service; what the hub needs to know."""
+    sock = settings.data_dir / "run" / "helper.sock"
+    helper = subprocess.Popen([sys.executable, "-m", "autoformation.spawners.helper", "--socket", str(sock)],
+                              env=env, stdin=subprocess.DEVNULL, stdout=(logs / "helper.log").open("ab"),
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    token = secrets.token_hex(32)
+    platform = settings.platform
+    prefix = f"/services/{GRADING_SERVICE}/"
+    scopes = json.dumps(["access:services", f"access:services!service={GRADING_SERVICE}"])
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "autoformation.grading.service"], cwd=settings.data_dir, stdin=subprocess.DEVNULL,
+        stdout=(logs / "grading.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        env=dict(env, JUPYTERHUB_SERVICE_NAME=GRADING_SERVICE, JUPYTERHUB_API_TOKEN=token,
+                 JUPYTERHUB_API_URL=f"http://127.0.0.1:{platform.hub_port}/hub/api", JUPYTERHUB_BASE_URL="/",
+                 JUPYTERHUB_SERVICE_URL=f"http://127.0.0.1:{settings.grading.port}", JUPYTERHUB_SERVICE_PREFIX=prefix,
+                 JUPYTERHUB_CLIENT_ID=f"service-{GRADING_SERVICE}",
+                 JUPYTERHUB_OAUTH_CALLBACK_URL=f"{prefix}oauth_callback",
+                 JUPYTERHUB_OAUTH_SCOPES=scopes, JUPYTERHUB_OAUTH_ACCESS_SCOPES=scopes,
+                 JUPYTERHUB_PUBLIC_URL=f"{platform.url()}{prefix}", JUPYTERHUB_PUBLIC_HUB_URL=f"{platform.url()}/hub/"))
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        if helper.poll() is not None or time.monotonic() > deadline:
+            raise StartupError(f"the platform's helper did not start; see {logs / 'helper.log'}")
+        time.sleep(0.1)
+    from .spawners.helper import HELPER_ENV
+
+    return helper, grading, {HELPER_ENV: str(sock), GRADING_TOKEN_ENV: token}
+
+
 def _banner(settings: Settings) -> str:
     lines = ["", f"  Autoformation is up: {settings.platform.url()}", ""]
     if settings.identity.provider == "embedded":
@@ -112,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-release", action="store_true", help="do not release the courses and challenges first")
     parser.add_argument("--skip-book", action="store_true", help="do not build the companion book first")
     args = parser.parse_args(argv)
-    provider = hub = None
+    provider = hub = helper = grading = None
     try:
         settings = load(args.config)
         logs = settings.data_dir / "logs"
@@ -131,15 +194,25 @@ def main(argv: list[str] | None = None) -> int:
         if settings.identity.provider == "embedded":
             provider = identity.start_embedded(settings, (logs / "identity.log").open("ab"))
         hub_log = logs / "jupyterhub.log"
+        env = dict(
+            os.environ,
+            **{CONFIG_ENV: str(Path(settings.source).resolve())},
+            # Tools of this environment (nbgrader calls alembic, the spawner jupyterhub-singleuser).
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        )
+        hub_env, hub_cwd, become = env, settings.data_dir, None
+        if settings.spawner.backend == "local" and accounts.available():
+            account = accounts.ensure_platform_account()
+            state = _hub_state(settings, account)
+            helper, grading, extra = _start_privileged(settings, logs, env)
+            hub_env = dict(env, **extra, HOME=str(state), **{HUB_STATE_ENV: str(state)},
+                           AUTOFORMATION_OIDC_CLIENT_SECRET=settings.client_secret())
+            hub_cwd, become = state, _become(account)
         hub = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)],
-            cwd=settings.data_dir,
-            env=dict(
-                os.environ,
-                AUTOFORMATION_CONFIG=str(Path(settings.source).resolve()),
-                # Tools of this environment (nbgrader calls alembic, the spawner jupyterhub-singleuser).
-                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-            ),
+            cwd=hub_cwd,
+            env=hub_env,
+            preexec_fn=become,
             # Never this terminal's input: a Jupyter server that inherits a tty asks "Shut down? (y/[n])" on
             # SIGINT instead of stopping (the hub stops learners' servers with SIGINT first).
             stdin=subprocess.DEVNULL,
@@ -160,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         _stop(hub)
+        _stop(helper, timeout=10)  # after the hub: it stopped the learners' servers through it
+        _stop(grading, timeout=10)
         _stop(provider, timeout=5)
         if hub is not None:
-            _stop_orphan_proxy(settings.data_dir / "proxy.pid")
+            for state in (settings.data_dir / "hub", settings.data_dir):
+                _stop_orphan_proxy(state / "proxy.pid")

@@ -31,7 +31,7 @@ pytestmark = [
 NOTEBOOK = "demo/01-bases/bases.ipynb"
 
 PROBE = r'''
-import json, os, pathlib
+import json, os, pathlib, socket
 DATA, ROOT, SOURCES, OTHER = map(pathlib.Path, {paths!r})
 
 def attempt(action):
@@ -60,8 +60,9 @@ tries = {{
     "list the other's home": lambda: os.listdir(DATA / "homes" / OTHER),
     "read the other's notebook": lambda: open(DATA / "homes" / OTHER / {notebook!r}).read(),
     "list the data folder": lambda: os.listdir(DATA),
-    "read the cookie secret": lambda: open(DATA / "jupyterhub_cookie_secret", "rb").read(),
-    "read the hub database": lambda: open(DATA / "jupyterhub.sqlite", "rb").read(16),
+    "read the cookie secret": lambda: open(DATA / "hub" / "jupyterhub_cookie_secret", "rb").read(),
+    "read the hub database": lambda: open(DATA / "hub" / "jupyterhub.sqlite", "rb").read(16),
+    "use the root helper": lambda: socket.socket(socket.AF_UNIX).connect(str(DATA / "run" / "helper.sock")),
     "list the grading data": lambda: os.listdir(DATA / "grading"),
     "read a challenge's labels": lambda: open(DATA / "grading" / "defis" / "prix-immobilier" / "labels.csv").read(),
     "read the OIDC client secret": lambda: open(DATA / "oidc_client_secret").read(),
@@ -124,7 +125,8 @@ def in_kernel(page, platform, username: str, code: str) -> dict:
 
 
 def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
-    for secret in ("jupyterhub_cookie_secret", "jupyterhub.sqlite", "oidc_client_secret", "grading",
+    for secret in ("hub/jupyterhub_cookie_secret", "hub/jupyterhub.sqlite", "oidc_client_secret", "grading",
+                   "run/helper.sock",
                    "grading/defis/prix-immobilier/labels.csv"):  # released by `up`, as `make up` does
         assert (platform.data_dir / secret).exists()  # a refusal must not be a missing file
     alice = probe(page, platform, "alice", "bruno")
@@ -155,10 +157,11 @@ def test_two_learners_reach_nothing_but_their_own_home(platform, page, browser):
 
 
 def test_services_run_with_the_privilege_they_need(platform):
-    """The proxy and the book service as the unprivileged `autoformation` account; the grading service
-    (trainers' pages included) as root (each sandbox gets its own uid and cgroup), as the hub (accounts)."""
+    """The hub, its proxy and the book service as the unprivileged `autoformation` account; as root, the
+    grading service (each sandbox gets its own uid and cgroup) and the helper (learners' accounts and
+    servers), both started by `up`."""
     port = str(platform.url.rsplit(":", 1)[1])
-    markers = {"book": "autoformation.book serve",
+    markers = {"book": "autoformation.book serve", "hub": "-m jupyterhub -f", "helper": "autoformation.spawners.helper",
                "grading": "autoformation.grading.service", "proxy": "configurable-http-proxy"}
     found = {}
     for proc in psutil.process_iter(["cmdline", "uids", "environ"]):
@@ -169,7 +172,10 @@ def test_services_run_with_the_privilege_they_need(platform):
             if ours and marker in cmdline and "setpriv" not in cmdline:
                 found[name] = proc.info["uids"].real
     service_uid = pwd.getpwnam(accounts.PLATFORM_USER).pw_uid
-    assert found == {"book": service_uid, "proxy": service_uid, "grading": 0}
+    assert found == {"book": service_uid, "proxy": service_uid, "hub": service_uid, "helper": 0, "grading": 0}
+    # The helper's socket: the platform account's group only, and it checks who connects.
+    sock = platform.data_dir / "run" / "helper.sock"
+    assert sock.stat().st_mode & 0o777 == 0o660 and sock.stat().st_gid == pwd.getpwnam(accounts.PLATFORM_USER).pw_gid
     assert service_uid != 0 and not set(os.getgrouplist(accounts.PLATFORM_USER, service_uid)) & {0}
 
 

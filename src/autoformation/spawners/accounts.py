@@ -159,6 +159,14 @@ def _share(root: Path, gid: int, dir_mode: int, file_mode: int) -> None:
         os.chmod(path, dir_mode if path.is_dir() else file_mode)
 
 
+def _share_readable(root: Path, gid: int) -> None:
+    """Readable by the platform account's group, closed to others; each file keeps its owner's bits."""
+    for path in _tree(root):
+        os.chown(path, -1, gid, follow_symlinks=False)
+        mode = path.stat().st_mode & 0o777
+        os.chmod(path, (mode & 0o700) | 0o050 if path.is_dir() else (mode & 0o700) | 0o040)
+
+
 def remove_under(homes_dir: Path) -> list[str]:
     """Delete the learner accounts whose home lies in `homes_dir` (their homes stay): for tests and
     for decommissioning a data folder. Returns the names removed."""
@@ -214,8 +222,12 @@ def lock_down(settings, project_root: Path) -> None:
     for closed in (settings.courses_dir, project_root / "courses", project_root / ".git"):
         _close(closed, 0o700)
     _close(settings.realm_file, 0o600)
-    # The services running as `autoformation` (book, culler) read the settings and the book: shared with
-    # its group, still closed to learners.
+    # The hub and the services running as `autoformation` (book, culler) read the settings, the book, the
+    # catalogue (course.yaml files and notebooks) and the challenges: shared with its group, still closed to
+    # learners.
     gid = ensure_platform_account().pw_gid
     _share(Path(settings.source), gid, 0o750, 0o640)
     _share(data / "book", gid, 0o2750, 0o640)
+    for shared in (settings.courses_dir, settings.challenges_dir):
+        if shared.is_dir():
+            _share_readable(shared, gid)

@@ -3,7 +3,9 @@
 Each learner has a home folder in the data folder; the released course material is synced
 into it at every start (new files copied, untouched files updated, the learner's edits kept).
 When the platform runs as root (a real class), each learner is their own Unix account
-(`accounts.py`): their server, kernels and the material sync run as that account.
+(`accounts.py`): their server, kernels and the material sync run as that account. Under
+`autoformation up` as root the hub itself is unprivileged: those steps go through the root helper
+(`helper.py`) that `up` starts; a hub run as root by other means does them itself.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, set_user_setuid
+from jupyterhub.utils import random_port
 from traitlets import Bool, Integer, List, Unicode
 
 from .. import material
 from ..settings import PROJECT_ROOT
-from . import accounts
+from . import accounts, helper
 from .admission import START_TIMEOUT_WITH_QUEUE, QueuedStarts
 
 JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
@@ -27,7 +30,30 @@ JUPYTER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter"
 JUPYTER_LEARNER_CONFIG = PROJECT_ROOT / "hub_config" / "jupyter-learner"
 
 
-class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
+class HelperSpawner(SimpleLocalProcessSpawner):
+    """Local processes started, and signalled, by the root helper when the hub is not root."""
+
+    helper_socket = Unicode("", config=True, help="The root helper's socket, when the hub is not root ('': none).")
+
+    async def start(self):
+        if not self.helper_socket:
+            return await super().start()
+        if self.port == 0:
+            self.port = random_port()
+        reply = await helper.call(self.helper_socket, {"action": "spawn", "user": self.user.name,
+                                                        "args": self.get_args(), "env": self.get_env()})
+        self.pid = reply["pid"]
+        return (self.ip or "127.0.0.1", self.port)
+
+    async def _signal(self, sig):
+        if not self.helper_socket:
+            return await super()._signal(sig)
+        reply = await helper.call(self.helper_socket, {"action": "signal", "user": self.user.name, "pid": self.pid,
+                                                        "signal": int(sig)})
+        return reply["alive"]
+
+
+class LocalLearnerSpawner(QueuedStarts, HelperSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
     teams_dir = Unicode(config=True, help="Where Funathon teams' shared folders are.")
@@ -41,7 +67,10 @@ class LocalLearnerSpawner(QueuedStarts, SimpleLocalProcessSpawner):
 
     async def prepare(self) -> None:
         teams = sorted(g.name for g in self.user.groups if g.name.startswith(self.team_prefix))
-        if self.accounts:
+        if self.helper_socket:
+            done = await helper.call(self.helper_socket, {"action": "prepare", "user": self.user.name, "teams": teams})
+            self.log.info("material for %s: %s", self.user.name, done["material"])
+        elif self.accounts:
             await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
             await asyncio.to_thread(self._join_teams, teams)
             await self._sync_as_learner()
@@ -114,14 +143,16 @@ def configure_local(c, settings, courses) -> None:
     c.LocalLearnerSpawner.staff_groups = [settings.groups.trainers, settings.groups.admins]
     # The single-user server of this very environment, whatever PATH the hub was started with.
     c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
-    c.LocalLearnerSpawner.accounts = accounts.available()
+    # Learners' accounts: the hub is root, or `up` (root) started the helper and runs the hub unprivileged.
+    c.HelperSpawner.helper_socket = os.environ.get(helper.HELPER_ENV, "")
+    c.LocalLearnerSpawner.accounts = accounts.available() or bool(os.environ.get(helper.HELPER_ENV))
     # One start per core measured best (benchmarks/spawn_storm.py: 2 beat 4 and 6 on 2 cores).
     c.LocalLearnerSpawner.concurrent_starts = settings.spawner.concurrent_starts or os.cpu_count() or 2
     c.LocalLearnerSpawner.start_timeout = max(settings.spawner.start_timeout, START_TIMEOUT_WITH_QUEUE)
     c.LocalLearnerSpawner.niceness = settings.spawner.niceness
     # No terminal input, whoever started the hub: a server with a tty asks for confirmation on SIGINT (stop).
     c.LocalLearnerSpawner.popen_kwargs = {"stdin": subprocess.DEVNULL}
-    if not accounts.available():
+    if not (accounts.available() or os.environ.get(helper.HELPER_ENV)):
         print("warning: not root, so every learner's server runs as this user and can read the others' work and "
               "the platform's data; for a class, start the platform as root (one Unix account per learner)",
               file=sys.stderr)
