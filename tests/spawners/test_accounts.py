@@ -255,3 +255,29 @@ def test_a_team_shares_its_folder_and_no_other_team_reaches_it(platform, page, b
     assert shared.stat().st_mode & 0o077 == 0o060  # the team's group reads and writes it, nobody else
     for context in (carla_page.context, bruno_page.context):
         context.close()
+
+
+def test_the_root_helper_does_only_what_it_is_for(platform):
+    """What a compromised hub could ask the helper (it may connect: root or `autoformation`): names that are
+    paths, a server with a command instead of options, signals to processes that are not that learner's."""
+    import asyncio
+
+    from autoformation.spawners.helper import call
+
+    sock = str(platform.data_dir / "run" / "helper.sock")
+
+    def ask(request: dict) -> str:
+        try:
+            asyncio.run(call(sock, request, timeout=60))
+            return "done"
+        except RuntimeError as err:
+            return str(err)
+
+    assert "bad name '..'" in ask({"action": "prepare", "user": "..", "teams": []})
+    assert "bad name 'a/b'" in ask({"action": "prepare", "user": "alice", "teams": ["a/b"]})
+    assert "must be options" in ask({"action": "spawn", "user": "alice", "args": ["-c", "id"], "env": {}})
+    assert "unknown action" in ask({"action": "exec", "user": "alice"})
+    assert "no account" in ask({"action": "signal", "user": "zorro", "pid": 1, "signal": 15})
+    # pid 1 (root's init) is not alice's: reported gone, never signalled.
+    assert asyncio.run(call(sock, {"action": "signal", "user": "alice", "pid": 1, "signal": 9})) == {"alive": False}
+    assert psutil.pid_exists(1)
