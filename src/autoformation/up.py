@@ -232,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStopping...", flush=True)
         return 0
     finally:
+        _stop(grading, timeout=5)  # stops within a second whatever it grades (queued again at the next start)
         _stop(hub)
-        _stop(helper, timeout=10)  # after the hub: it stopped the learners' servers through it
-        _stop(grading, timeout=10)
+        _stop(helper, timeout=10)  # after the hub: the hub stopped the learners' servers through it
         _stop(provider, timeout=5)
         if hub is not None:
             for state in (settings.data_dir / "hub", settings.data_dir):
