@@ -261,14 +261,19 @@ def test_the_root_helper_does_only_what_it_is_for(platform):
     """What a compromised hub could ask the helper (it may connect: root or `autoformation`): names that are
     paths, a server with a command instead of options, signals to processes that are not that learner's."""
     import asyncio
+    import concurrent.futures
 
     from autoformation.spawners.helper import call
 
     sock = str(platform.data_dir / "run" / "helper.sock")
 
+    def reply(request: dict) -> dict:  # in a thread: the browser tests' Playwright keeps a loop in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, call(sock, request, timeout=60)).result()
+
     def ask(request: dict) -> str:
         try:
-            asyncio.run(call(sock, request, timeout=60))
+            reply(request)
             return "done"
         except RuntimeError as err:
             return str(err)
@@ -279,5 +284,5 @@ def test_the_root_helper_does_only_what_it_is_for(platform):
     assert "unknown action" in ask({"action": "exec", "user": "alice"})
     assert "no account" in ask({"action": "signal", "user": "zorro", "pid": 1, "signal": 15})
     # pid 1 (root's init) is not alice's: reported gone, never signalled.
-    assert asyncio.run(call(sock, {"action": "signal", "user": "alice", "pid": 1, "signal": 9})) == {"alive": False}
+    assert reply({"action": "signal", "user": "alice", "pid": 1, "signal": 9}) == {"alive": False}
     assert psutil.pid_exists(1)
