@@ -127,17 +127,27 @@ def _hub_state(settings: Settings, account) -> Path:
     return state
 
 
-def _start_privileged(settings: Settings, logs: Path, env: dict) -> tuple[subprocess.Popen, subprocess.Popen, dict]:
-    """As root: the helper (accounts, learners' servers) and the grading service; what the hub needs to know."""
+def _start_helper(settings: Settings, logs: Path, env: dict) -> tuple[subprocess.Popen, Path]:
+    """As root: the helper that creates learners' accounts and starts their servers (spawners/helper.py)."""
     sock = settings.data_dir / "run" / "helper.sock"
     helper = subprocess.Popen([sys.executable, "-m", "autoformation.spawners.helper", "--socket", str(sock)],
                               env=env, stdin=subprocess.DEVNULL, stdout=(logs / "helper.log").open("ab"),
                               stderr=subprocess.STDOUT, start_new_session=True)
-    token = secrets.token_hex(32)
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        if helper.poll() is not None or time.monotonic() > deadline:
+            raise StartupError(f"the platform's helper did not start; see {logs / 'helper.log'}")
+        time.sleep(0.1)
+    return helper, sock
+
+
+def _start_grading(settings: Settings, logs: Path, env: dict, token: str) -> subprocess.Popen:
+    """As root (each sandbox gets a uid and a cgroup of its own): the grading service, with the environment
+    JupyterHub gives a service (it is external to the hub, which is not root)."""
     platform = settings.platform
     prefix = f"/services/{GRADING_SERVICE}/"
     scopes = json.dumps(["access:services", f"access:services!service={GRADING_SERVICE}"])
-    grading = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "autoformation.grading.service"], cwd=settings.data_dir, stdin=subprocess.DEVNULL,
         stdout=(logs / "grading.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         env=dict(env, JUPYTERHUB_SERVICE_NAME=GRADING_SERVICE, JUPYTERHUB_API_TOKEN=token,
@@ -147,14 +157,6 @@ def _start_privileged(settings: Settings, logs: Path, env: dict) -> tuple[subpro
                  JUPYTERHUB_OAUTH_CALLBACK_URL=f"{prefix}oauth_callback",
                  JUPYTERHUB_OAUTH_SCOPES=scopes, JUPYTERHUB_OAUTH_ACCESS_SCOPES=scopes,
                  JUPYTERHUB_PUBLIC_URL=f"{platform.url()}{prefix}", JUPYTERHUB_PUBLIC_HUB_URL=f"{platform.url()}/hub/"))
-    deadline = time.monotonic() + 30
-    while not sock.exists():
-        if helper.poll() is not None or time.monotonic() > deadline:
-            raise StartupError(f"the platform's helper did not start; see {logs / 'helper.log'}")
-        time.sleep(0.1)
-    from .spawners.helper import HELPER_ENV
-
-    return helper, grading, {HELPER_ENV: str(sock), GRADING_TOKEN_ENV: token}
 
 
 def _banner(settings: Settings) -> str:
@@ -204,8 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         if settings.spawner.backend == "local" and accounts.available():
             account = accounts.ensure_platform_account()
             state = _hub_state(settings, account)
-            helper, grading, extra = _start_privileged(settings, logs, env)
-            hub_env = dict(env, **extra, HOME=str(state), **{HUB_STATE_ENV: str(state)},
+            from .spawners.helper import HELPER_ENV
+
+            helper, sock = _start_helper(settings, logs, env)
+            grading_token = secrets.token_hex(32)
+            grading = _start_grading(settings, logs, env, grading_token)
+            hub_env = dict(env, HOME=str(state), **{HUB_STATE_ENV: str(state), HELPER_ENV: str(sock),
+                                                    GRADING_TOKEN_ENV: grading_token},
                            AUTOFORMATION_OIDC_CLIENT_SECRET=settings.client_secret())
             hub_cwd, become = state, _become(account)
         hub = subprocess.Popen(
@@ -222,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         _wait_for_hub(settings.platform.url(), hub, hub_log)
         print(_banner(settings), flush=True)
-        hub.wait()
+        while hub.poll() is None:
+            if grading is not None and grading.poll() is not None:  # ours to keep up (the hub cannot)
+                print(f"the grading service stopped (exit code {grading.returncode}); starting it again",
+                      file=sys.stderr, flush=True)
+                grading = _start_grading(settings, logs, env, grading_token)
+            time.sleep(1)
         print(f"JupyterHub stopped (exit code {hub.returncode}); see {hub_log}", file=sys.stderr)
         return hub.returncode or 1
     except (SettingsError, StartupError) as err:

@@ -286,3 +286,33 @@ def test_the_root_helper_does_only_what_it_is_for(platform):
     # pid 1 (root's init) is not alice's: reported gone, never signalled.
     assert reply({"action": "signal", "user": "alice", "pid": 1, "signal": 9}) == {"alive": False}
     assert psutil.pid_exists(1)
+
+
+def test_up_starts_the_grading_service_again_when_it_dies(platform):
+    """The hub cannot restart a root service: `up` does."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    def grading_pids() -> set[int]:
+        return {p.pid for p in psutil.process_iter(["cmdline", "environ"])
+                if "autoformation.grading.service" in " ".join(p.info["cmdline"] or [])
+                and (p.info["environ"] or {}).get("AUTOFORMATION_CONFIG") == str(platform.settings_file)}
+
+    (before,) = grading_pids()
+    os.kill(before, 9)
+    deadline = time.monotonic() + 30
+    answered = None
+    while time.monotonic() < deadline:
+        after = grading_pids() - {before}
+        if after:
+            try:  # it answers again through the proxy: to an anonymous visitor, "sign in first"
+                urllib.request.urlopen(f"{platform.url}/services/grading/progress", timeout=5)
+            except urllib.error.HTTPError as err:
+                answered = err.code
+            except OSError:
+                pass
+            if answered:
+                break
+        time.sleep(0.5)
+    assert after and answered in (302, 403), (after, answered)
