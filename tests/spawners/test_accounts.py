@@ -299,6 +299,10 @@ def test_up_starts_the_grading_service_again_when_it_dies(platform):
                 if "autoformation.grading.service" in " ".join(p.info["cmdline"] or [])
                 and (p.info["environ"] or {}).get("AUTOFORMATION_CONFIG") == str(platform.settings_file)}
 
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
     (before,) = grading_pids()
     os.kill(before, 9)
     deadline = time.monotonic() + 30
@@ -307,7 +311,7 @@ def test_up_starts_the_grading_service_again_when_it_dies(platform):
         after = grading_pids() - {before}
         if after:
             try:  # it answers again through the proxy: to an anonymous visitor, "sign in first"
-                urllib.request.urlopen(f"{platform.url}/services/grading/progress", timeout=5)
+                urllib.request.build_opener(NoRedirect).open(f"{platform.url}/services/grading/progress", timeout=5)
             except urllib.error.HTTPError as err:
                 answered = err.code
             except OSError:
