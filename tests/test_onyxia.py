@@ -70,18 +70,18 @@ def test_the_init_script_brings_a_chapter_and_the_learner_submits_from_outside(e
         engine.run("run", "--detach", "--name", name, "--network=host", "--user", "0",
                    "--volume", f"{ROOT / 'images' / 'onyxia' / 'init.sh'}:/init.sh:ro",
                    "--volume", f"{masked}:/etc/ipython:ro", "--env", "HOME=/home/jovyan",
-                   "--env", "ROOT_PROJECT_DIRECTORY=/home/jovyan/work", "--entrypoint", "sleep", built, "600")
-        engine.run("exec", name, "mkdir", "-p", "/home/jovyan/work")
-        engine.run("exec", name, "chown", "1000:100", "/home/jovyan/work")
+                   "--env", "ROOT_PROJECT_DIRECTORY=/home/jovyan/projets", "--entrypoint", "sleep", built, "600")
+        engine.run("exec", name, "mkdir", "-p", "/home/jovyan/projets")
+        engine.run("exec", name, "chown", "1000:100", "/home/jovyan/projets")
         init = engine.run("exec", name, "bash", "/init.sh", *args, check=False)
         assert init.returncode == 0, init.stdout + init.stderr
-        assert "autoformation: prêt (/home/jovyan/work/ml/01-premiers-modeles/" in init.stdout
+        assert "autoformation: prêt (/home/jovyan/projets/ml/01-premiers-modeles/" in init.stdout
 
         def as_learner(*command, env=()):
             return engine.run("exec", "--user", "1000:100", "--env", "HOME=/home/jovyan",
                               *[f"--env={e}" for e in env], name, *command, check=False)
 
-        listing = as_learner("ls", "-l", "/home/jovyan/work/ml/01-premiers-modeles").stdout
+        listing = as_learner("ls", "-l", "/home/jovyan/projets/ml/01-premiers-modeles").stdout
         assert "01-premiers-modeles.ipynb" in listing and " jovyan " in listing, listing
         config = as_learner("cat", "/home/jovyan/.jupyter/jupyter_server_config.py").stdout
         assert "c.LabApp.default_url = '/lab/tree/ml/01-premiers-modeles/01-premiers-modeles.ipynb'" in config
@@ -89,7 +89,7 @@ def test_the_init_script_brings_a_chapter_and_the_learner_submits_from_outside(e
         (error,) = json.loads(checked.stdout.strip().splitlines()[-1])
         assert "Pas encore" in "".join(error["traceback"]) and "Relisez la consigne." in "".join(error["traceback"])
         # Submitting from there: the learner's token, the platform's address from the init script.
-        notebook = "/home/jovyan/work/ml/01-premiers-modeles/01-premiers-modeles.ipynb"
+        notebook = "/home/jovyan/projets/ml/01-premiers-modeles/01-premiers-modeles.ipynb"
         refused = as_learner("python", "-m", "autoformation.cli", "submit", notebook)
         assert refused.returncode == 1 and "AUTOFORMATION_TOKEN" in refused.stderr, refused.stderr
         graded = as_learner("python", "-m", "autoformation.cli", "submit", notebook,

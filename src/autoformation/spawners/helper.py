@@ -169,6 +169,7 @@ class Helper:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, allowed: set[int]) -> None:
         sock = writer.get_extra_info("socket")
         _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+        request = None
         try:
             if uid not in allowed:
                 raise Refused(f"uid {uid} may not use the helper")
