@@ -103,16 +103,6 @@ def _stop_orphan_proxy(pid_file: Path) -> None:
         pass
 
 
-def _become(account):
-    """The hub's process: the platform account, its group only, nothing of root's."""
-    def preexec():
-        os.setgid(account.pw_gid)
-        os.setgroups([account.pw_gid])
-        os.setuid(account.pw_uid)
-
-    return preexec
-
-
 def _hub_state(settings: Settings, account) -> Path:
     """DATA/hub: the unprivileged hub's own files (its database and cookie secret), its account's alone."""
     state = settings.data_dir / "hub"
@@ -214,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             hub_env = dict(env, HOME=str(state), **{HUB_STATE_ENV: str(state), HELPER_ENV: str(sock),
                                                     GRADING_TOKEN_ENV: grading_token},
                            AUTOFORMATION_OIDC_CLIENT_SECRET=settings.client_secret())
-            hub_cwd, become = state, _become(account)
+            hub_cwd, become = state, accounts.becoming(account, own_group_only=True)  # nothing of root's
         hub = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)],
             cwd=hub_cwd,

@@ -103,6 +103,23 @@ def ensure(hub_name: str, home: Path) -> pwd.struct_passwd:
     return account
 
 
+def becoming(account: pwd.struct_passwd, own_group_only: bool = False, niceness: int = 0, umask: int | None = None):
+    """A `preexec_fn` making the child process this account: its groups (or its own group only), after a
+    lower CPU priority and a umask set while still root (so that the account cannot undo them)."""
+    gids = [account.pw_gid] if own_group_only else os.getgrouplist(account.pw_name, account.pw_gid)
+
+    def preexec():
+        if niceness:
+            os.nice(niceness)
+        if umask is not None:
+            os.umask(umask)
+        os.setgid(account.pw_gid)
+        os.setgroups(gids)
+        os.setuid(account.pw_uid)
+
+    return preexec
+
+
 def team_group(team: str) -> str:
     """The Unix group of a Funathon team (`af-<team>`, made safe like learners' account names)."""
     return "af-" + system_name(team).removeprefix(PREFIX)

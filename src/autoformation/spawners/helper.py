@@ -78,13 +78,9 @@ class Helper:
         return self.settings.homes_dir / name
 
     async def as_learner(self, account: pwd.struct_passwd, *cmd: str, env: dict | None = None) -> str:
-        def become():
-            os.setgid(account.pw_gid)
-            os.setgroups(os.getgrouplist(account.pw_name, account.pw_gid))
-            os.setuid(account.pw_uid)
-
+        env = env or {"PATH": "/usr/bin:/bin", "HOME": account.pw_dir}
         proc = await asyncio.create_subprocess_exec(
-            *cmd, preexec_fn=become, cwd=account.pw_dir, env=env or {"PATH": "/usr/bin:/bin", "HOME": account.pw_dir},
+            *cmd, preexec_fn=accounts.becoming(account), cwd=account.pw_dir, env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         out, _ = await proc.communicate()
         if proc.returncode:
@@ -119,16 +115,7 @@ class Helper:
             raise Refused("the server's arguments must be options")
         if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
             raise Refused("bad environment")
-        gids = os.getgrouplist(account.pw_name, account.pw_gid)
-        niceness = self.niceness
-
-        def become():
-            os.nice(niceness)  # before dropping root: a learner cannot lower it back
-            os.umask(0o077)
-            os.setgid(account.pw_gid)
-            os.setgroups(gids)
-            os.setuid(account.pw_uid)
-
+        become = accounts.becoming(account, niceness=self.niceness, umask=0o077)  # the learner's files: theirs
         proc = subprocess.Popen([*self.server_cmd, *args], env=env, cwd=account.pw_dir, preexec_fn=become,
                                 start_new_session=True, stdin=subprocess.DEVNULL)
         self.servers[proc.pid] = proc
