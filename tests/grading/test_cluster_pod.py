@@ -10,24 +10,24 @@ are not (podman runs the pod without network, as the deny-all policy has it).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
 import pytest
 import yaml
 
-from autoformation.courses.checking import platform_scores
 from autoformation.grading import executor
 from autoformation.grading.cluster import KubernetesSandbox, cluster_objects, exercise_in_image
 from tests.conftest import free_port
+from tests.grading.sandbox_checks import (
+    LIMITS,
+    ROOT,
+    SOURCE,
+    learner_code_reaches_nothing,
+    solution_full_marks_and_wrong_answer_zero,
+)
 from tests.support.kube_api import Cluster, kubeconfig, serve
 from tests.test_images import built, engine, release  # noqa: F401 (fixtures: the ml image, built once)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "courses" / "ml" / "source" / "01-premiers-modeles" / "01-premiers-modeles.ipynb"
-LIMITS = executor.Limits(cell_timeout=60, wall_timeout=300, memory_mb=2048, cpu_seconds=300, max_output_kb=64)
 
 
 VERBS = {"POST": "create", "GET": "get", "DELETE": "delete"}
@@ -74,38 +74,21 @@ def sandbox(cluster, built):  # noqa: F811
 
 
 def test_a_submission_is_graded_in_a_pod_of_the_course_image(cluster, sandbox):
-    source = nbformat.read(SOURCE, as_version=4)
-    points = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"]) for c in source.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
-    assert platform_scores(source, SOURCE, 60, sandbox) == points
-    # What the client asked: the Secret, the pod, the pod until it ended, its log, then both deleted; all of
-    # it allowed by the chart's hub Role and the log reader of `autoformation grading cluster-objects`.
-    asked = [(VERBS[method], resource(path)) for method, path in cluster.calls]
-    assert asked[:2] == [("create", "secrets"), ("create", "pods")] and asked[2] == ("get", "pods")
-    assert asked[-3:] == [("get", "pods/log"), ("delete", "pods"), ("delete", "secrets")]
-    allowed = {(verb, res) for rule in granted_rules() for verb in rule["verbs"] for res in rule["resources"]}
-    assert set(asked) <= allowed, set(asked) - allowed
-    wrong = nbformat.read(SOURCE, as_version=4)
-    for cell in wrong.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex5-erreur":
-            cell.source = "def taux_erreur(y_vrai, y_predit):\n    return 0"
-    assert platform_scores(wrong, SOURCE, 60, sandbox)["ex5-erreur-tests"] == 0.0
+    def asked_what_it_may():
+        # What the client asked: the Secret, the pod, the pod until it ended, its log, then both deleted; all
+        # of it allowed by the chart's hub Role and the log reader of `autoformation grading cluster-objects`.
+        asked = [(VERBS[method], resource(path)) for method, path in cluster.calls]
+        assert asked[:2] == [("create", "secrets"), ("create", "pods")] and asked[2] == ("get", "pods")
+        assert asked[-3:] == [("get", "pods/log"), ("delete", "pods"), ("delete", "secrets")]
+        allowed = {(verb, res) for rule in granted_rules() for verb in rule["verbs"] for res in rule["resources"]}
+        assert set(asked) <= allowed, set(asked) - allowed
+
+    solution_full_marks_and_wrong_answer_zero(sandbox, between=asked_what_it_may)
 
 
 def test_learner_code_in_the_grading_pod_reaches_nothing(sandbox):
-    probes = {
-        "network": "import socket\nsocket.create_connection(('10.0.0.1', 80), timeout=2)",
-        "image_write": "open('/opt/venv/evil.pth', 'w').write('x')",
-        "runner_write": f"open('{executor.RUNNER}/runner.py', 'a').write('x')",
-        "exercise_write": f"open('{exercise_in_image('ml', '01-premiers-modeles')}/x', 'w').write('x')",
-        "service_account_token": "open('/var/run/secrets/kubernetes.io/serviceaccount/token').read()",
-        "root": "import os\nos.setuid(0)",
-    }
-    cells = [{"kind": "code", "source": code} for code in probes.values()] + [{"kind": "code", "source": "1"}]
-    reply = executor.run(cells, "", SOURCE.parent, LIMITS, sandbox=sandbox)
-    assert reply["outcome"] == "done", reply
-    assert [reply["status"][str(i)] for i in range(len(probes))] == ["error"] * len(probes)
-    assert reply["status"][str(len(probes))] == "ok"
+    learner_code_reaches_nothing(sandbox, exercise_in_image("ml", "01-premiers-modeles"),
+                                 service_account_token="open('/var/run/secrets/kubernetes.io/serviceaccount/token')")
 
 
 def test_a_pod_past_its_deadline_is_deleted_and_the_submission_times_out(sandbox):

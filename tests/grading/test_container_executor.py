@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
 import pytest
 
-from autoformation.courses.checking import platform_scores
 from autoformation.grading import executor
+from tests.grading.sandbox_checks import (
+    LIMITS,
+    ROOT,
+    SOURCE,
+    learner_code_reaches_nothing,
+    solution_full_marks_and_wrong_answer_zero,
+)
 from tests.test_images import built, engine, release  # noqa: F401 (fixtures: the ml image, built once)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "courses" / "ml" / "source" / "01-premiers-modeles" / "01-premiers-modeles.ipynb"
-LIMITS = executor.Limits(cell_timeout=60, wall_timeout=300, memory_mb=2048, cpu_seconds=300, max_output_kb=64)
 
 
 @pytest.fixture(scope="module")
@@ -35,31 +35,11 @@ def test_container_command_has_no_network_socket_or_privilege(sandbox):
 
 
 def test_solution_full_marks_and_a_wrong_answer_zero_in_the_course_image(sandbox):
-    source = nbformat.read(SOURCE, as_version=4)
-    full = platform_scores(source, SOURCE, 60, sandbox)
-    points = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"]) for c in source.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
-    assert full == points
-    wrong = nbformat.read(SOURCE, as_version=4)
-    for cell in wrong.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex5-erreur":
-            cell.source = "def taux_erreur(y_vrai, y_predit):\n    return 0"
-    assert platform_scores(wrong, SOURCE, 60, sandbox)["ex5-erreur-tests"] == 0.0
+    solution_full_marks_and_wrong_answer_zero(sandbox)
 
 
 def test_learner_code_in_the_container_reaches_nothing(sandbox):
-    probes = {
-        "network": "import socket\nsocket.create_connection(('10.0.0.1', 80), timeout=2)",
-        "image_write": "open('/opt/venv/evil.pth', 'w').write('x')",
-        "runner_write": f"open('{executor.RUNNER}/runner.py', 'a').write('x')",
-        "exercise_write": f"open('{executor.EXERCISE}/x', 'w').write('x')",
-        "root": "import os\nos.setuid(0)",
-    }
-    cells = [{"kind": "code", "source": code} for code in probes.values()] + [{"kind": "code", "source": "1"}]
-    reply = executor.run(cells, "", SOURCE.parent, LIMITS, sandbox=sandbox)
-    assert reply["outcome"] == "done", reply
-    assert [reply["status"][str(i)] for i in range(len(probes))] == ["error"] * len(probes)
-    assert reply["status"][str(len(probes))] == "ok"
+    learner_code_reaches_nothing(sandbox, executor.EXERCISE)
 
 
 def test_grading_service_grades_in_the_course_image_when_set_to(engine, built, tmp_path, monkeypatch):  # noqa: F811
