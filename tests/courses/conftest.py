@@ -38,6 +38,13 @@ class Project:
         self.notebook.write_text(json.dumps(notebook, indent=1))
 
 
+    def set_platform(self, index: int, **values) -> None:
+        """Change one cell's platform metadata (`metadata.autoformation`: wrong answers, level)."""
+        notebook = json.loads(self.notebook.read_text())
+        notebook["cells"][index]["metadata"].setdefault("autoformation", {}).update(values)
+        self.notebook.write_text(json.dumps(notebook, indent=1))
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     return Project(tmp_path)

@@ -8,6 +8,12 @@ from autoformation.courses import command
 from autoformation.courses.checking import CheckCache, NotebookJob, check_notebook, content_hash
 
 WHERE = "mini/01-bases/01-bases.ipynb"
+SUM_TESTS = ('assert total == 6, "total devrait valoir 6. Indice : sum(valeurs)."\n'
+             "### BEGIN HIDDEN TESTS\n"
+             '_attendu = sum(int(l) for l in open("data/valeurs.csv").read().split()[1:])\n'
+             'assert isinstance(total, int) and total == _attendu, "additionnez les valeurs du fichier"\n'
+             "### END HIDDEN TESTS\n"
+             'print("✔ Premières vérifications réussies.")')
 
 
 def run_check(project, capsys, *extra):
@@ -79,12 +85,23 @@ def test_no_cache_forces_a_rerun(project, capsys, monkeypatch):
         (lambda p: p.edit(3, grade_id="somme"), f"{WHERE}, cell 'somme': duplicate grade id 'somme' (also cell #2)"),
         (lambda p: p.edit(3, points=None), f"{WHERE}, cell 'test_somme': graded cell without points"),
         (lambda p: p.edit(1, source="x = 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS"),
-         f"{WHERE}, cell #1: hidden-test markers in a cell that is not a graded test cell"),
+         f"{WHERE}, cell 'lecture': hidden-test markers in a cell that is not a graded test cell"),
         (lambda p: p.edit(2, source="### BEGIN SOLUTION\ntotal = sum(valeurs)\n"),
          f"{WHERE}, cell 'somme': unbalanced markers: '### BEGIN SOLUTION' is never closed"),
+        (lambda p: p.edit(3, source=SUM_TESTS.replace('assert total == 6, "', 'print("ok")\nassert total == 6, "')),
+         f"{WHERE}, cell 'test_somme': prints before the hidden tests"),
+        (lambda p: p.edit(3, source=SUM_TESTS.replace('"additionnez les valeurs du fichier"', 'f"attendu {_attendu}"')),
+         f"{WHERE}, cell 'test_somme': a hidden assert's message must be a plain string"),
+        (lambda p: p.edit(0, grade_id="lecon-01"), f"{WHERE}, cell 'lecon-01': id 'lecon-01' is a position"),
+        (lambda p: p.edit(0, locked=False), f"{WHERE}, cell 'intro': neither an exercise nor read-only"),
+        (lambda p: p.set_platform(2, wrong=[]), f"{WHERE}, exercise 'somme': no wrong answer"),
+        (lambda p: p.set_platform(2, wrong=[{"code": "total = 0", "fails": ["test_moyenne"]}]),
+         f"{WHERE}, exercise 'somme': wrong answer #1 names 'test_moyenne', not one of its test cells (test_somme)"),
+        (lambda p: p.set_platform(6, level="facile"), f"{WHERE}, cell 'test_moyenne': level 'facile' is not one of"),
     ],
     ids=["malformed-json", "missing-markers", "duplicate-grade-id", "points-missing", "hidden-outside-test",
-         "unbalanced"],
+         "unbalanced", "print-before-hidden", "computed-hidden-message", "positional-id", "unlocked-lesson",
+         "no-wrong-answer", "wrong-answer-names-another-exercise", "unknown-level"],
 )
 def test_authoring_mistakes_are_named(project, capsys, breakage, message):
     breakage(project)
@@ -93,11 +110,29 @@ def test_authoring_mistakes_are_named(project, capsys, breakage, message):
     assert message in output
 
 
+def test_a_wrong_answer_that_passes_is_named(project, capsys):
+    # the trainer's "wrong" answer is in fact right: the tests cannot tell it from the solution
+    project.set_platform(2, wrong=[{"why": "la bonne réponse, autrement", "code": "total = 1 + 2 + 3"}])
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert (f"{WHERE}, exercise 'somme': wrong answer #1 (la bonne réponse, autrement) scores 2 on 'test_somme', "
+            "not 0") in output
+
+
+def test_an_exercise_that_needs_the_previous_answer_is_named(project, capsys):
+    # without the checkpoint, leaving the sum blank zeroes the mean too
+    project.edit(4, source="# (plus de point d'étape)")
+    status, output = run_check(project, capsys)
+    assert status == 1
+    assert (f"{WHERE}, cell 'test_moyenne': 0/1 in the run with exercises left blank (last one before it: 'somme'): "
+            "each exercise must be gradable on its own") in output
+
+
 def test_notebook_that_raises_names_the_cell(project, capsys):
     project.edit(1, source='valeurs = [int(l) for l in open("data/absent.csv")]')
     status, output = run_check(project, capsys)
     assert status == 1
-    assert f"{WHERE}, cell #1: raises FileNotFoundError" in output
+    assert f"{WHERE}, cell 'lecture': raises FileNotFoundError" in output
 
 
 def test_wrong_solution_fails(project, capsys):
@@ -121,7 +156,7 @@ def test_cell_timeout_names_the_cell(project, capsys):
     project.edit(1, source="import time\ntime.sleep(30)")
     status, output = run_check(project, capsys)
     assert status == 1
-    assert f"{WHERE}, cell #1: takes longer than 2 s" in output
+    assert f"{WHERE}, cell 'lecture': takes longer than 2 s" in output
 
 
 def test_hidden_test_leaking_into_release_fails(project, capsys):

@@ -1,4 +1,5 @@
-"""Check one assignment notebook: lint, run, generate the release, autograde both versions."""
+"""Check one assignment notebook: lint, run, generate the release, autograde both versions, then each
+exercise on its own and the trainer's wrong answers."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 import nbformat
 
 from ..notebooks import MARKERS, grade_id, hash_tree, is_autograder_test, nbgrader_meta
-from .authoring import cell_name, lint_notebook
+from .authoring import autograded_exercises, cell_name, lint_notebook, wrong_answers
 from .nbgrader_setup import CELL_TIMEOUT, nbgrader_config, tools_on_path
 
-CHECKER_VERSION = "2"  # bump when the checks change: invalidates the cache
+CHECKER_VERSION = "3"  # bump when the checks change: invalidates the cache
 
 
 @dataclass
@@ -200,9 +201,82 @@ def _generate_and_grade(job: NotebookJob, course_root: Path) -> list[str]:
     # The platform grades with its own runner: it must agree with nbgrader on both versions.
     problems += _compare_with_platform(job, "solution", solved, source)
     problems += _compare_with_platform(job, "learner", untouched, nbformat.read(release_nb, as_version=4))
+    if not problems:
+        problems += variant_problems(job, source, nbformat.read(release_nb, as_version=4))
     return problems
 
 
+def _variant(source, replace: dict[int, str]):
+    nb = nbformat.reads(nbformat.writes(source), as_version=4)
+    for index, text in replace.items():
+        nb.cells[index].source = text
+    return nb
+
+
+def variant_problems(job: NotebookJob, source, release) -> list[str]:
+    """Each exercise on its own, and the trainer's wrong answers, graded by the platform's grader.
+
+    Runs are batched (a run per round, not per exercise): exercises left blank one in two (then the
+    others), then every exercise's first wrong answer at once, then every second one... In each run a
+    blank or wrong exercise must score 0 on its test cells (or on those its wrong answer lists in
+    `fails`; its other parts are not judged), and every other exercise keeps full marks: no exercise
+    depends on another's answer.
+    """
+    exercises = autograded_exercises(source.cells)
+    released = {grade_id(c): c.source for c in release.cells if grade_id(c)}
+    rounds: list[Round] = []
+    for parity in (0, 1):
+        blank = [e for n, e in enumerate(exercises) if n % 2 == parity]
+        if blank:
+            rounds.append(Round("left blank", {i: released.get(grade_id(source.cells[i]), "")
+                                               for e in blank for i in e.solutions},
+                                {t: (e, "left blank") for e in blank for t in e.tests}))
+    variants = {e.name: [(i, w) for i in e.solutions for w in wrong_answers(source.cells[i])] for e in exercises}
+    for k in range(max((len(v) for v in variants.values()), default=0)):
+        run = Round(f"wrong answers #{k + 1}", {}, {})
+        for e in exercises:
+            if len(variants[e.name]) <= k:
+                continue
+            index, wrong = variants[e.name][k]
+            run.replace[index] = str(wrong.get("code", ""))
+            listed = set(wrong.get("fails") or [])
+            why = f"wrong answer #{k + 1} ({wrong.get('why') or 'no reason given'})"
+            for t in e.tests:
+                run.expect[t] = (e, why if not listed or grade_id(source.cells[t]) in listed else None)
+        rounds.append(run)
+    problems = []
+    for run in rounds:
+        try:
+            scores = platform_scores(_variant(source, run.replace), job.notebook, job.cell_timeout)
+        except RuntimeError as err:
+            problems.append(f"{job.where}, run with exercises {run.label}: {err}")
+            continue
+        problems += run.judge(job.where, source, scores, exercises)
+    return problems
+
+
+@dataclass
+class Round:
+    label: str
+    replace: dict  # cell index -> the source it gets in this run
+    expect: dict  # test cell index -> (exercise, why it must score 0, or None: not judged); others: full marks
+
+    def judge(self, where: str, source, scores: dict, exercises) -> list[str]:
+        problems = []
+        for index, cell in enumerate(source.cells):
+            name, full = grade_id(cell), float(nbgrader_meta(cell).get("points") or 0)
+            if name not in scores:
+                continue
+            exercise, why = self.expect.get(index, (None, None))
+            if exercise is not None and why and scores[name]:
+                problems.append(f"{where}, exercise '{exercise.name}': {why} scores {scores[name]:g} on "
+                                f"'{name}', not 0 (its tests let a wrong or lazy answer pass)")
+            elif exercise is None and scores[name] != full:
+                before = [e.name for e in exercises if any(i in self.replace and i < index for i in e.solutions)]
+                problems.append(f"{where}, cell '{name}': {scores[name]:g}/{full:g} in the run with exercises "
+                                f"{self.label} (last one before it: '{before[-1] if before else '?'}'): each exercise "
+                                "must be gradable on its own (a checkpoint cell after the exercise it needs)")
+        return problems
 def check_notebook(job: NotebookJob) -> NotebookResult:
     """All checks of one notebook (runs in a worker process)."""
     started = time.monotonic()
