@@ -13,8 +13,11 @@ access, `cell.metadata`). The helpers defined here also take plain dict cells (`
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
+import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BEGIN_HIDDEN_TESTS", "BEGIN_SOLUTION", "END_HIDDEN_TESTS", "END_SOLUTION", "MARKERS", "MAX_NOTEBOOK_BYTES",
-    "IGNORED_FOLDERS", "Exercise", "exercises", "grade_id", "hash_tree", "is_autograder_test", "is_grade", "is_locked",
-    "is_solution", "is_task", "nbgrader_meta", "notebook_exercises",
+    "IGNORED_FOLDERS", "Exercise", "exercises", "grade_id", "hash_tree", "hidden_blocks", "hidden_hints",
+    "is_autograder_test", "is_grade", "is_locked", "is_solution", "is_task", "nbgrader_meta", "notebook_exercises",
 ]
 
 # --- nbgrader's markers ---------------------------------------------------------------------------
@@ -39,6 +42,23 @@ MARKERS = ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS
 
 # The one cap on a notebook's size: the grading service refuses more, the learner side does not send more.
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+
+def hidden_blocks(text: str) -> list[str]:
+    return re.findall(f"{re.escape(BEGIN_HIDDEN_TESTS)}(.*?){re.escape(END_HIDDEN_TESTS)}", text, re.S)
+
+
+def hidden_hints(text: str) -> set[str]:
+    """The messages of the hidden asserts: plain strings the trainer wrote as hints (shown in feedback)."""
+    hints = set()
+    for block in hidden_blocks(text):
+        try:
+            tree = ast.parse(textwrap.dedent(block))
+        except SyntaxError:
+            continue
+        hints.update(node.msg.value for node in ast.walk(tree) if isinstance(node, ast.Assert)
+                     and isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str))
+    return hints
+
 
 # --- cell metadata --------------------------------------------------------------------------------
 

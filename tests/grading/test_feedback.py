@@ -28,6 +28,16 @@ def test_a_visible_assertion_message_is_kept_and_a_hidden_one_becomes_generic():
     assert hidden.outputs[0]["traceback"] == [HIDDEN_FAILURE]
 
 
+def test_a_hidden_tests_hint_reaches_the_learner_but_not_its_code():
+    hint = "Comparez des moyennes pondérées, pas des moyennes simples."
+    cell = failed_test("AssertionError", hint, "assert m == 2")
+    other = failed_test("AssertionError", "attendu 15", "assert m == 2")  # not a hint the trainer wrote
+    explain_failures(new_notebook(cells=[cell, other]), {SECRET}, {hint})
+    assert cell.outputs[0]["traceback"] == [f"Un test caché a échoué : {hint}"]
+    assert other.outputs[0]["traceback"] == [HIDDEN_FAILURE]
+    assert not leaks(str(cell.outputs), {SECRET})
+
+
 def test_an_error_message_quoting_a_hidden_line_is_replaced():
     cell = failed_test("NameError", f"name 'moyenne' is not defined in {SECRET}", "moyenne")
     explain_failures(new_notebook(cells=[cell]), {SECRET})

@@ -101,7 +101,7 @@ def test_builtins_and_trusted_imports_never_come_from_the_learner():
 
 def test_visible_message_shown_hidden_failure_generic():
     src = ('assert total > 0, "total doit être positif"\nprint("Bravo")\n### BEGIN HIDDEN TESTS\n'
-           'assert total == 400, "SECRET"\n### END HIDDEN TESTS')
+           'assert total == 400, "SECRET " + str(400)\n### END HIDDEN TESTS')
     (passed, outputs), _ = run(src, {"total": -1})
     assert not passed and outputs[-1]["evalue"] == "total doit être positif"
     (passed, outputs), _ = run(src, {"total": 1})
@@ -110,6 +110,16 @@ def test_visible_message_shown_hidden_failure_generic():
     assert "SECRET" not in json.dumps(outputs)
     (passed, outputs), _ = run(src, {"total": 400})
     assert passed and outputs == [runner.stream("Bravo\n")]
+
+
+def test_a_hidden_tests_plain_hint_is_shown_and_the_success_message_waits_for_the_hidden_tests():
+    src = ('assert total > 0, "total doit être positif"\n### BEGIN HIDDEN TESTS\n'
+           'assert total == 400, "Additionnez toutes les lignes."\n### END HIDDEN TESTS\nprint("Réussi")')
+    (passed, outputs), _ = run(src, {"total": 1})
+    assert not passed and outputs == [runner.error_output("AssertionError",
+                                                          runner.HIDDEN_HINT + "Additionnez toutes les lignes.")]
+    (passed, outputs), _ = run(src, {"total": 400})
+    assert passed and outputs == [runner.stream("Réussi\n")]
 
 
 def test_learner_values_are_read_again_after_learner_code_ran():

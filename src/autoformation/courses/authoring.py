@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +11,10 @@ from pathlib import Path
 from ..notebooks import (
     BEGIN_HIDDEN_TESTS,
     BEGIN_SOLUTION,
-    END_HIDDEN_TESTS,
     END_SOLUTION,
     MARKERS,
     grade_id,
+    hidden_blocks,
     is_autograder_test,
     nbgrader_meta,
 )
@@ -82,23 +81,6 @@ def wrong_answers(cell: dict) -> list:
     return wrong if isinstance(wrong, list) else []
 
 
-def _hidden_blocks(text: str) -> list[str]:
-    return re.findall(f"{re.escape(BEGIN_HIDDEN_TESTS)}(.*?){re.escape(END_HIDDEN_TESTS)}", text, re.S)
-
-
-def hidden_hints(text: str) -> set[str]:
-    """The messages of the hidden asserts: plain strings the trainer wrote as hints (shown in feedback)."""
-    hints = set()
-    for block in _hidden_blocks(text):
-        try:
-            tree = ast.parse(textwrap.dedent(block))
-        except SyntaxError:
-            continue
-        hints.update(node.msg.value for node in ast.walk(tree) if isinstance(node, ast.Assert)
-                     and isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str))
-    return hints
-
-
 def _test_cell_problems(text: str, here: str) -> list[str]:
     problems = []
     if BEGIN_HIDDEN_TESTS in text:
@@ -106,7 +88,7 @@ def _test_cell_problems(text: str, here: str) -> list[str]:
         if any(line.strip().startswith(("print(", "display(")) for line in before.splitlines()):
             problems.append(f"{here}: prints before the hidden tests (a learner would read it as passed "
                             "before the hidden tests run): put the message after the hidden block")
-    for block in _hidden_blocks(text):
+    for block in hidden_blocks(text):
         try:
             tree = ast.parse(textwrap.dedent(block))
         except SyntaxError:

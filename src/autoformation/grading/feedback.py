@@ -14,20 +14,24 @@ from ..web import PAGES
 from .store import Submission
 
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
+HIDDEN_HINT = "Un test caché a échoué : {hint}"
 HIDDEN_BLOCK = re.compile(f"{re.escape(notebooks.BEGIN_HIDDEN_TESTS)}(.*?){re.escape(notebooks.END_HIDDEN_TESTS)}",
                           re.S)
 
 
-def hidden_lines(url: str, course_id: str, assignment_id: str, notebook: str) -> set[str]:
-    """Non-trivial lines of every hidden-test block of the notebook's source cells in the gradebook."""
+def hidden_lines(url: str, course_id: str, assignment_id: str, notebook: str) -> tuple[set[str], set[str]]:
+    """(non-trivial lines of every hidden-test block, the hints of their asserts) of the notebook's source
+    cells in the gradebook. Hints are the plain-string messages trainers write for learners (`courses
+    check` refuses computed ones, which could reveal an answer)."""
     from nbgrader.api import Gradebook
 
-    lines = set()
+    lines, hints = set(), set()
     with Gradebook(url, course_id=course_id) as gb:
         for cell in gb.find_notebook(notebook, assignment_id).source_cells:
             for block in HIDDEN_BLOCK.findall(cell.source or ""):
                 lines.update(s.strip() for s in block.splitlines() if len(s.strip()) >= 6)
-    return lines
+            hints |= notebooks.hidden_hints(cell.source or "")
+    return lines, hints
 
 
 def text_of(page: str) -> str:
@@ -38,8 +42,13 @@ def leaks(text: str, secrets: set[str]) -> set[str]:
     return {line for line in secrets if line in text}
 
 
-def explain_failures(nb, secrets: set[str]) -> None:
-    """Failed test cells show their visible assertion message, or a generic French message."""
+def hint_of(message: str) -> str:
+    """A hidden test's hint, as the runner reports it (after the French prefix) or raw."""
+    return message.removeprefix(HIDDEN_HINT.format(hint=""))
+
+
+def explain_failures(nb, secrets: set[str], hints: frozenset[str] | set[str] = frozenset()) -> None:
+    """Failed test cells show their visible assertion message, a hidden test's hint, or a generic message."""
     for cell in nb.cells:
         if cell.cell_type != "code" or not notebooks.is_grade(cell):
             continue
@@ -50,12 +59,15 @@ def explain_failures(nb, secrets: set[str]) -> None:
             visible = out.get("ename") == "AssertionError" and message and message in cell.source
             if visible:
                 text = f"AssertionError: {message}"
+            elif (out.get("ename") == "AssertionError" and hint_of(message) in hints
+                  and not leaks(message, secrets)):
+                text = HIDDEN_HINT.format(hint=hint_of(message))
             elif out.get("ename") in ("AssertionError",) or leaks(message, secrets):
                 text = HIDDEN_FAILURE
             else:
                 text = f"{out.get('ename')}: {message}"[:500]
             out["traceback"] = [text]
-            out["evalue"] = text if text == HIDDEN_FAILURE else message
+            out["evalue"] = text if text.startswith("Un test caché") else message
 
 
 def scrub_cells(nb, secrets: set[str]) -> None:
@@ -102,8 +114,8 @@ def feedback_html(nb, resources, course, assignment_id: str, notebook: str, stud
     resources = copy.deepcopy(resources)
     nb, resources = GetGrades().preprocess(nb, resources)
     nb, resources = ClearHiddenTests().preprocess(nb, resources)
-    secrets = hidden_lines(url, course.id, assignment_id, notebook)
-    explain_failures(nb, secrets)
+    secrets, hints = hidden_lines(url, course.id, assignment_id, notebook)
+    explain_failures(nb, secrets, hints)
     scrub_cells(nb, secrets)
     nb.cells.insert(0, summary_cell(resources))
     page = render(nb)

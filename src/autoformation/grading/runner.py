@@ -37,6 +37,7 @@ import values  # noqa: E402
 MIME = "application/x-autoformation-value"
 HIDDEN = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
+HIDDEN_HINT = "Un test caché a échoué : "  # + the trainer's hint
 BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 DEBUG = False
@@ -375,14 +376,35 @@ def trusted_imports(source: str) -> dict:
 
 
 def split_test(source: str) -> tuple[str, str]:
-    visible, hidden, inside = [], [], False
+    before, hidden, after = split_test_parts(source)
+    return "\n".join(p for p in (before, after) if p), hidden
+
+
+def split_test_parts(source: str) -> tuple[str, str, str]:
+    """(visible lines before the hidden block, the hidden lines, visible lines after it): a success
+    message printed after the hidden tests is printed only if they pass."""
+    parts, inside, seen_hidden = ([], [], []), False, False
     for line in source.splitlines():
         match = HIDDEN.match(line)
         if match:
             inside = match.group(1) == "BEGIN"
+            seen_hidden = True
             continue
-        (hidden if inside else visible).append(line)
-    return "\n".join(visible), "\n".join(hidden)
+        parts[1 if inside else (2 if seen_hidden else 0)].append(line)
+    return tuple("\n".join(part) for part in parts)
+
+
+def hidden_hint(err: BaseException, hidden: str) -> str | None:
+    """The failed hidden assert's message if the trainer wrote it as a plain string (a hint for learners)."""
+    if not isinstance(err, AssertionError) or not str(err):
+        return None
+    try:
+        tree = ast.parse(hidden)
+    except SyntaxError:
+        return None
+    hints = {node.msg.value for node in ast.walk(tree) if isinstance(node, ast.Assert)
+             and isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str)}
+    return str(err) if str(err) in hints else None
 
 
 @contextlib.contextmanager
@@ -399,20 +421,26 @@ def alarm(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
-    """(passed, outputs): the visible part's prints and messages; nothing of the hidden part."""
-    visible, hidden = split_test(source)
-    out = io.StringIO()
+def _run_visible(code: str, ns: TestNamespace, timeout: int, out: io.StringIO) -> dict | None:
+    """Run a visible part of a test; the error output when it fails (its message is for the learner)."""
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), alarm(timeout):
-            exec(compile(visible, "<test>", "exec"), ns)
+            exec(compile(code, "<test>", "exec"), ns)
     except KernelTimeout:
         raise
-    except Exception as err:  # noqa: BLE001 (a failed visible test: its message is for the learner)
-        message = traceback.format_exc()[-3000:] if DEBUG else str(err)[:2000]
-        outputs = [stream(out.getvalue())] if out.getvalue() else []
-        return False, outputs + [error_output(type(err).__name__, message)]
+    except Exception as err:  # noqa: BLE001
+        return error_output(type(err).__name__, traceback.format_exc()[-3000:] if DEBUG else str(err)[:2000])
+    return None
+
+
+def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
+    """(passed, outputs): the visible parts' prints and messages; of the hidden part, only a trainer's hint."""
+    before, hidden, after = split_test_parts(source)
+    out = io.StringIO()
+    failed = _run_visible(before, ns, timeout, out)
     outputs = [stream(out.getvalue())] if out.getvalue() else []
+    if failed:
+        return False, outputs + [failed]
     if hidden.strip():
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), alarm(timeout):
@@ -422,8 +450,12 @@ def run_test(source: str, ns: TestNamespace, timeout: int) -> tuple[bool, list]:
         except Exception as err:  # noqa: BLE001 (nothing of a hidden test goes out: no message, no traceback)
             if DEBUG:  # trainers' own diagnosis (`courses check`), never the service
                 return False, outputs + [error_output(type(err).__name__, traceback.format_exc()[-3000:])]
-            return False, outputs + [error_output("AssertionError", HIDDEN_FAILURE)]
-    return True, outputs
+            hint = hidden_hint(err, hidden)
+            return False, outputs + [error_output("AssertionError", HIDDEN_HINT + hint if hint else HIDDEN_FAILURE)]
+    out = io.StringIO()
+    failed = _run_visible(after, ns, timeout, out)
+    outputs += [stream(out.getvalue())] if out.getvalue() else []
+    return not failed, outputs + ([failed] if failed else [])
 
 
 def stream(text: str) -> dict:
