@@ -60,5 +60,48 @@ def test_command_line_used_in_containers(tmp_path):
     release(src, {"ml/01/a.ipynb": "v1"})
     command = [sys.executable, "-m", "autoformation.material", str(src), str(home)]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "1 new, 0 updated, 0 kept" in out.stdout
+    assert "1 new, 0 updated, 0 merged (new version, the learner's answers kept), 0 kept" in out.stdout
     assert (home / "ml/01/a.ipynb").exists()
+
+
+def _cell(key, source, kind="code", **nbgrader):
+    cell = {"cell_type": kind, "id": key, "source": source, "metadata": {}}
+    if nbgrader:
+        cell["metadata"]["nbgrader"] = {"grade_id": key, **nbgrader}
+    if kind == "code":
+        cell.update(outputs=[], execution_count=None)
+    return cell
+
+
+def _nb(*cells):
+    return json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_new_release_of_a_notebook_the_learner_worked_on_keeps_their_answers_and_own_cells(tmp_path):
+    src, home = tmp_path / "release", tmp_path / "home"
+    lesson = _cell("intro", "# Leçon v1", "markdown", locked=True)
+    answer = _cell("ex1", "raise NotImplementedError()", solution=True)
+    tests = _cell("ex1-tests", "assert x == 1", grade=True, locked=True, points=1)
+    release(src, {"ml/01/a.ipynb": _nb(lesson, answer, tests)})
+    sync(src, home)
+    mine = json.loads((home / "ml/01/a.ipynb").read_text())
+    mine["cells"][1]["source"] = "x = 1"
+    mine["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    mine["cells"].insert(2, _cell("brouillon", "print('mon essai')"))  # a cell of her own, after her answer
+    (home / "ml/01/a.ipynb").write_text(json.dumps(mine))
+    before = (home / "ml/01/a.ipynb").read_text()
+    # the trainer fixes a typo in the lesson and changes the test
+    release(src, {"ml/01/a.ipynb": _nb(_cell("intro", "# Leçon v2", "markdown", locked=True), answer,
+                                        _cell("ex1-tests", "assert x == 1 and x > 0", grade=True, locked=True,
+                                              points=1))}, version="2")
+    report = sync(src, home)
+    assert report.merged == ["ml/01/a.ipynb"] and report.kept == []
+    merged = json.loads((home / "ml/01/a.ipynb").read_text())
+    assert [c["source"] for c in merged["cells"]] == ["# Leçon v2", "x = 1", "print('mon essai')",
+                                                     "assert x == 1 and x > 0"]
+    assert merged["cells"][1]["outputs"][0]["text"] == "1\n"
+    (backup,) = (home / ".autoformation" / "backups" / "ml" / "01").iterdir()
+    assert backup.read_text() == before  # her file as it was, in case
+    # restarting with the same release changes nothing more
+    again = sync(src, home)
+    assert again.merged == [] and again.kept == ["ml/01/a.ipynb"]

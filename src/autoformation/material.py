@@ -7,7 +7,11 @@ no other dependency for it.
 Rules, per file of the release:
 - not in the home yet: copied;
 - in the home, unchanged since we last copied it: replaced by the new release (an update);
-- changed by the learner (or never copied by us): kept as it is.
+- changed by the learner, and the release has a new version of it: a notebook is merged (the new
+  release's cells, with the learner's answers — solution cells, by nbgrader grade id — and the cells
+  the learner added, each after the cell it followed), the learner's previous file saved first under
+  ``HOME/.autoformation/backups/``; any other file is kept as it is;
+- never copied by us: kept as it is.
 What was copied is remembered in ``HOME/.autoformation/material.json`` (file hashes and the
 release version per course, which trainers see on their dashboard).
 """
@@ -18,10 +22,12 @@ import hashlib
 import json
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = Path(".autoformation") / "material.json"
+BACKUPS = Path(".autoformation") / "backups"
 
 
 def _digest(path: Path) -> str:
@@ -33,6 +39,7 @@ class SyncReport:
     copied: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # learner's edits, left alone
+    merged: list[str] = field(default_factory=list)  # new release, learner's answers kept
 
 
 def _release_files(source: Path):
@@ -40,6 +47,55 @@ def _release_files(source: Path):
         rel = path.relative_to(source)
         if path.is_file() and not any(part.startswith(".") for part in rel.parts) and rel.name != "release.json":
             yield rel, path
+
+
+def _key(cell: dict) -> str | None:
+    """A cell's name across releases: its nbgrader grade id, else its cell id."""
+    grade_id = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
+    return grade_id or cell.get("id")
+
+
+def _is_answer(cell: dict) -> bool:
+    return bool(((cell.get("metadata") or {}).get("nbgrader") or {}).get("solution"))
+
+
+def merge_notebooks(release: dict, learner: dict) -> dict:
+    """The release's notebook with the learner's answers and added cells (see the module's rules)."""
+    theirs = {_key(c): c for c in learner.get("cells", []) if _key(c)}
+    known = {_key(c) for c in release.get("cells", [])}
+    cells = []
+    for cell in release.get("cells", []):
+        mine = theirs.get(_key(cell))
+        if _is_answer(cell) and mine is not None and mine.get("cell_type") == cell.get("cell_type"):
+            cell = {**cell, "source": mine.get("source", ""), **{k: mine[k] for k in ("outputs", "execution_count")
+                                                               if k in mine and cell.get("cell_type") == "code"}}
+        cells.append(cell)
+    # cells the learner added (unknown to the release), each after the cell it followed
+    anchor = None
+    for cell in learner.get("cells", []):
+        if _key(cell) in known:
+            anchor = _key(cell)
+            continue
+        if _is_answer(cell):
+            continue  # an answer to an exercise the trainer removed: in the backup
+        at = next((i + 1 for i, c in enumerate(cells) if _key(c) == anchor), 0 if anchor is None else len(cells))
+        cells.insert(at, cell)
+        anchor = _key(cell) or anchor
+    return {**release, "cells": cells}
+
+
+def _merge(src: Path, dest: Path, home: Path, key: str) -> bool:
+    """Merge the new release `src` into the learner's `dest`; False (nothing touched) if either is unreadable."""
+    try:
+        merged = merge_notebooks(json.loads(src.read_text(encoding="utf-8")),
+                                 json.loads(dest.read_text(encoding="utf-8")))
+    except (ValueError, OSError, AttributeError, TypeError):
+        return False
+    backup = home / BACKUPS / f"{key}.{time.strftime('%Y%m%d-%H%M%S')}"
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dest, backup)
+    dest.write_text(json.dumps(merged, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return True
 
 
 def sync(source: str | Path, home: str | Path) -> SyncReport:
@@ -67,6 +123,8 @@ def sync(source: str | Path, home: str | Path) -> SyncReport:
             if new != copied[key]:
                 shutil.copyfile(src, dest)
                 report.updated.append(key)
+        elif key in copied and new != copied[key] and rel.suffix == ".ipynb" and _merge(src, dest, home, key):
+            report.merged.append(key)
         else:
             report.kept.append(key)
             continue
@@ -89,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     report = sync(*argv)
     print(
         f"course material: {len(report.copied)} new, {len(report.updated)} updated, "
+        f"{len(report.merged)} merged (new version, the learner's answers kept), "
         f"{len(report.kept)} kept (edited by the learner)"
     )
     return 0
