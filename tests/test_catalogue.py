@@ -131,7 +131,7 @@ assignments:
 
 
 @pytest.mark.parametrize("change, message", [
-    (("level: débutant", "level: expert"), "field 'level' must be one of débutant, intermédiaire, avancé"),
+    (("level: débutant", "level: avancé"), "field 'level' must be one of débutant, intermédiaire, expert"),
     (("timeRequired: 60", "timeRequired: une heure"), "field 'timeRequired' must be a whole number"),
     (("tags: [learn]", "tags: [learn, play]"), "field 'tags.1' must be one of discover, learn"),
     (("image: ml\n", ""), "missing field 'image'"),

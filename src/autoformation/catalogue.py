@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 TAGS = ("discover", "learn", "consolidate", "deepen")
-LEVELS = ("débutant", "intermédiaire", "avancé")
+LEVELS = ("débutant", "intermédiaire", "expert")  # a course's entry level, an exercise's, a challenge's
 
 
 _TEXT = {"type": "string", "minLength": 1}

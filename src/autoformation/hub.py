@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import auth
@@ -87,6 +87,7 @@ class CourseCard:
     status: str = "unknown"  # the grading service did not answer: the card still opens the course
     percent: int = 0
     label: str = "Progression indisponible pour le moment"
+    levels: list = field(default_factory=list)  # (level, exercises passed, exercises), as on the progress page
 
 
 def _catalogue(grading: GradingClient, courses: list[Course], challenges: list, user):
@@ -104,7 +105,8 @@ def _catalogue(grading: GradingClient, courses: list[Course], challenges: list, 
                 challenge.closed_at = datetime.fromisoformat(closes_at)
         known = {c["course"]: c for c in found.get("courses", [])}
         return [
-            CourseCard(course, known[course.id]["status"], known[course.id]["percent"], known[course.id]["label"])
+            CourseCard(course, known[course.id]["status"], known[course.id]["percent"], known[course.id]["label"],
+                       [(lv["level"], lv["passed"], lv["total"]) for lv in known[course.id].get("levels", [])])
             if course.id in known else CourseCard(course)
             for course in courses
         ]

@@ -99,6 +99,7 @@ class Exercise:
     grade_id: str
     points: float
     manual: bool  # graded by a trainer, not by the autograder
+    level: str = "débutant"  # metadata.autoformation.level of the graded cell: débutant, intermédiaire, expert
 
 
 def exercises(nb: Mapping[str, Any]) -> tuple[Exercise, ...]:
@@ -112,8 +113,9 @@ def exercises(nb: Mapping[str, Any]) -> tuple[Exercise, ...]:
     for cell in nb.get("cells") or []:
         meta = nbgrader_meta(cell)
         if meta.get("grade") or meta.get("task"):
+            about = (cell.get("metadata") or {}).get("autoformation") or {}
             found.append(Exercise(str(meta.get("grade_id") or ""), float(meta.get("points") or 0),
-                                  not is_autograder_test(cell)))
+                                  not is_autograder_test(cell), str(about.get("level") or "débutant")))
     return tuple(found)
 
 

@@ -28,8 +28,7 @@ from .settings import SettingsError, load
 DATALAB = "https://datalab.sspcloud.fr"
 INIT_SCRIPT = "onyxia/init.sh"  # under the book's URL (book/__init__.py publishes it)
 DOWNLOADS = "telechargements"  # the released material, one archive per chapter, under the book's URL
-LEVEL_TAGS = {"débutant": ["discover", "learn"], "intermédiaire": ["consolidate"], "avancé": ["deepen"],
-              "expert": ["deepen"]}
+LEVEL_TAGS = {"débutant": ["discover", "learn"], "intermédiaire": ["consolidate"], "expert": ["deepen"]}
 TAGS = ("discover", "learn", "consolidate", "deepen", "Notebook", "R", "Python", "Data Science Training",
         "Tutorial", "Best Practices", "Video Game", "Slides", "Exercise")
 _LOCALIZED = {"anyOf": [{"type": "string", "minLength": 1},

@@ -13,7 +13,6 @@ from nbformat.v4 import new_code_cell
 
 from autoformation.catalogue import load_course
 from autoformation.grading.autograde import Limits, grade_submission
-from autoformation.grading.feedback import HIDDEN_FAILURE
 from autoformation.grading.gradebook import gradebook_url, prepare_gradebook
 from autoformation.settings import Settings
 from tests.support.postgres import postgres_url  # noqa: F401

@@ -55,3 +55,13 @@ def test_the_free_text_answer_counts_only_once_a_trainer_graded_it():
     (nb,) = course_progress(DEMO, [submission(1, test_moyenne=2, test_compter=1, explication=1)]).notebooks
     manual = next(e for e in nb.exercises if e.grade_id == "explication")
     assert (manual.points, nb.score, nb.max_score) == (None, 3, 4)  # the grader's 1 point for it is not a grade
+
+
+def test_progress_counts_each_level():
+    # bases.ipynb: test_moyenne (débutant, the default), test_compter (intermédiaire); a free-text answer
+    progress = course_progress(DEMO, [submission(1, test_moyenne=2)])
+    levels = dict((level, (passed, total)) for level, passed, total in progress.levels)
+    assert levels["intermédiaire"] == (0, 1) and levels["débutant"][0] == 1
+    assert "expert" not in levels  # a level the course does not have is not shown
+    progress = course_progress(DEMO, [submission(1, test_moyenne=2, test_compter=1)])
+    assert dict((lv, p) for lv, p, _ in progress.levels)["intermédiaire"] == 1

@@ -40,7 +40,7 @@ CHALLENGE_SCHEMA = {
     "properties": {
         "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
         "title": _FR, "summary": _FR,
-        "levels": {"type": "array", "minItems": 1, "items": {"enum": list(LEVELS) + ["expert"]}},
+        "levels": {"type": "array", "minItems": 1, "items": {"enum": list(LEVELS)}},
         "kind": {"enum": ["regression", "classification"]},
         "image": {"type": "string", "pattern": "^[a-z0-9-]+$"},
         "id_column": _TEXT, "target": _TEXT,

@@ -19,9 +19,10 @@ import re
 
 import nbformat
 
+from ..catalogue import LEVELS
 from ..notebooks import BEGIN_SOLUTION, END_SOLUTION
 
-LEVELS = ("débutant", "intermédiaire", "expert")
+__all__ = ["LEVELS", "POSITIONAL_ID", "code", "free_text", "md", "notebook", "solution", "tests"]
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 POSITIONAL_ID = re.compile(r"^(lecon|exemple|cell|code|markdown)-\d+$")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalogue import Course
+from ..catalogue import LEVELS, Course
 from ..notebooks import notebook_exercises
 from .store import DONE, Store, Submission
 
@@ -31,6 +31,7 @@ class ExerciseProgress:
     manual: bool
     points: float | None = None  # None: not graded yet
     status: str = NOT_STARTED
+    level: str = "débutant"
 
 
 @dataclass
@@ -100,6 +101,16 @@ class CourseProgress:
         return round(100 * sum(e.status == PASSED for e in auto) / len(auto)) if auto else 0
 
     @property
+    def levels(self) -> list[tuple[str, int, int]]:
+        """(level, exercises passed, exercises) for each level the course has, in the levels' order."""
+        counts: dict[str, list[int]] = {level: [0, 0] for level in LEVELS}
+        for e in (e for nb in self.notebooks for e in nb.exercises):
+            count = counts.setdefault(e.level, [0, 0])
+            count[0] += e.status == PASSED
+            count[1] += 1
+        return [(level, passed, total) for level, (passed, total) in counts.items() if total]
+
+    @property
     def next_notebook(self) -> NotebookProgress | None:
         """The first notebook not passed yet (the one "Reprendre" opens)."""
         return next((nb for nb in self.notebooks if nb.status != PASSED), None)
@@ -132,7 +143,7 @@ def course_progress(course: Course, submissions: list[Submission]) -> CourseProg
             results = {r.grade_id: r for r in sub.exercises} if sub else {}
             items = []
             for ex in notebook_exercises(path):
-                item = ExerciseProgress(ex.grade_id, ex.points, ex.manual)
+                item = ExerciseProgress(ex.grade_id, ex.points, ex.manual, level=ex.level)
                 result = results.get(ex.grade_id)
                 if result is not None and (not ex.manual or result.manual):
                     item.points = result.points

@@ -266,12 +266,13 @@ class ProgressAPI(BaseHandler):
             "courses": [
                 {
                     "course": cp.course.id, "status": cp.status, "percent": cp.percent, "label": cp.label,
+                    "levels": [{"level": lv, "passed": p, "total": t} for lv, p, t in cp.levels],
                     "notebooks": [
                         {
                             "path": nb.path, "status": nb.status, "score": nb.score, "max_score": nb.max_score,
                             "exercises": [
                                 {"grade_id": e.grade_id, "status": e.status, "points": e.points,
-                                 "max_points": e.max_points, "manual": e.manual}
+                                 "max_points": e.max_points, "manual": e.manual, "level": e.level}
                                 for e in nb.exercises
                             ],
                         }
