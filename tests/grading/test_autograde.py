@@ -12,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from autoformation.catalogue import load_course
+from autoformation.grading import executor
 from autoformation.grading.autograde import Limits, grade_submission
 from autoformation.grading.gradebook import gradebook_url, prepare_gradebook
 from autoformation.settings import Settings
@@ -242,3 +243,13 @@ def test_postgresql_gradebook(course, postgres_url, tmp_path):  # noqa: F811
     assert result.status == "graded"
     assert (result.score, result.max_score) == (5.0, 6.0)
     assert json.dumps(points(result)) == json.dumps({"ex1-tests": 2.0, "ex2-tests": 3.0, "ex3-tests": 0.0})
+
+
+def test_a_value_the_learner_changes_after_a_test_read_it_is_read_again(tmp_path):
+    # x is read by the first test, then changed by the learner's next cell: the second test sees 2, not 1
+    cells = [{"kind": "code", "source": "x = 1\nt = {'a': 1}"}, {"kind": "test", "source": "assert x == 1"},
+             {"kind": "code", "source": "x = 2\nt['b'] = 2"},
+             {"kind": "test", "source": "assert x == 2, 'x lu avant'\nassert t == {'a': 1, 'b': 2}"}]
+    reply = executor.run(cells, "", tmp_path, LIMITS)
+    assert reply["outcome"] == "done", reply
+    assert reply["tests"]["1"]["passed"] and reply["tests"]["3"]["passed"], reply["tests"]

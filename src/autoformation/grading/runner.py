@@ -528,6 +528,7 @@ def grade(request: dict) -> dict:
                 tests[str(index)] = {"passed": passed, "outputs": outputs}
             elif cell["kind"] == "code":
                 status[str(index)], _ = kernel.execute(cell["source"], limits["cell_timeout"])
+                ns.remote.generation += 1  # learner code ran: the values the tests read may have changed
         at = None
     except KernelTimeout:
         outcome = "timeout"
