@@ -98,7 +98,8 @@ def _merge(src: Path, dest: Path, home: Path, key: str) -> bool:
     return True
 
 
-def sync(source: str | Path, home: str | Path) -> SyncReport:
+def sync(source: str | Path, home: str | Path, merge: bool = True) -> SyncReport:
+    """Bring the release `source` into `home` (the module's rules); `merge=False`: never merge notebooks."""
     source, home = Path(source), Path(home)
     report = SyncReport()
     home.mkdir(parents=True, exist_ok=True)
@@ -123,7 +124,7 @@ def sync(source: str | Path, home: str | Path) -> SyncReport:
             if new != copied[key]:
                 shutil.copyfile(src, dest)
                 report.updated.append(key)
-        elif key in copied and new != copied[key] and rel.suffix == ".ipynb" and _merge(src, dest, home, key):
+        elif merge and key in copied and new != copied[key] and rel.suffix == ".ipynb" and _merge(src, dest, home, key):
             report.merged.append(key)
         else:
             report.kept.append(key)

@@ -12,7 +12,8 @@ import pandas as pd
 SEED = 20240601
 N_PEOPLE = 2000
 COURSE = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ["01-premiers-modeles", "02-evaluer-et-ajuster"]
+ASSIGNMENTS = ["01-premiers-modeles", "02-evaluer-et-ajuster", "03-pipelines-et-regression",
+               "04-interpreter-et-rendre-compte"]
 
 # Diploma, its share in the population and its effect on log income.
 DIPLOMAS = {"Aucun diplôme": (0.15, -0.25), "CAP-BEP": (0.25, -0.10), "Bac": (0.22, 0.0),

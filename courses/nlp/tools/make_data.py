@@ -17,6 +17,10 @@ SEED = 20240602
 PER_SECTION = 70
 COURSE = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ["01-preparer-le-texte", "02-classer-les-activites"]
+# Chapters 3 and 4 work on messier "declarations": typos, abbreviations, vague or double activities.
+NOISY_SEED = 20261130
+NOISY_ASSIGNMENTS = ["03-fautes-et-ngrammes", "04-seuils-et-reprise"]
+NOISY_TRAIN, NOISY_TEST = 1800, 600
 
 SECTIONS = {
     "A": "Agriculture, sylviculture et pêche",
@@ -112,6 +116,105 @@ depuis pendant avant apres
 """.split()
 
 
+# Abbreviations seen in real declarations (applied to lower-case words, before typos).
+ABBREVIATIONS = {
+    "fabrication": ["fab", "fabric", "fabr."], "production": ["prod", "prod."], "commerce": ["comm", "cce", "commerce"],
+    "vente": ["vte", "vnte"], "détail": ["det", "dét."], "réparation": ["repar", "répa"],
+    "entretien": ["entr", "entret."], "transport": ["transp", "trspt"], "transports": ["transp", "trspts"],
+    "restaurant": ["resto", "restau", "rest."], "restauration": ["restau", "resto"], "développement": ["dev", "dévpt"],
+    "informatique": ["info", "inform."], "logiciels": ["logic", "log."], "entreprise": ["ent", "entr."],
+    "société": ["sté", "ste"], "travaux": ["trav", "trvx"], "construction": ["const", "constr"],
+    "rénovation": ["réno", "renov"], "formation": ["form", "formation"], "enseignement": ["enseig", "ens."],
+    "agricole": ["agri", "agric"], "exploitation": ["exploit", "expl"], "élevage": ["elev", "élev."],
+    "marchandises": ["march", "mses"], "véhicules": ["vhl", "véh."], "automobiles": ["auto", "autos"],
+    "installation": ["install", "instal"], "médicale": ["méd", "med"], "médecine": ["méd", "medecine"],
+    "particuliers": ["partic", "part."], "professionnels": ["pros", "prof."], "services": ["serv", "svc"],
+    "hébergement": ["héberg", "hebergt"], "livraison": ["livr", "livraison"], "conseil": ["cons", "conseil"],
+}
+KEYBOARD = "azertyuiopqsdfghjklmwxcvbn"
+VAGUE = ["prestations de services", "activités diverses", "services aux entreprises et aux particuliers", "holding",
+         "SARL en création", "autre activité", "multi services", "négoce et prestations", "activité non précisée",
+         "travaux divers", "sous-traitance", "conseil et services"]
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.random()
+    if kind < 0.3:  # a letter forgotten
+        return word[:i] + word[i + 1:]
+    if kind < 0.55:  # two letters swapped
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if kind < 0.75:  # a letter typed twice
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + rng.choice(KEYBOARD) + word[i + 1:]  # a wrong key
+
+
+def _noisy(rng: random.Random, text: str) -> str:
+    words = []
+    for word in text.split(" "):
+        low = word.lower()
+        if low in ABBREVIATIONS and rng.random() < 0.35:
+            word = rng.choice(ABBREVIATIONS[low])
+        elif rng.random() < 0.18:
+            word = _typo(rng, word)
+        words.append(word)
+    text = " ".join(words)
+    style = rng.random()
+    if style < 0.25:
+        text = _strip_accents(text).upper()
+    elif style < 0.4:
+        text = _strip_accents(text)
+    elif style < 0.55:
+        text = text.lower()
+    return text
+
+
+def _core(rng: random.Random, section: str) -> str:
+    """One activity of the section, without prefix or suffix (the second activity of a declaration)."""
+    keys = [k for k in ACTIVITIES if k.rstrip("0123456789") == section]
+    patterns, objects = ACTIVITIES[rng.choice(keys)]
+    return ELISION.sub(r"d'\1", rng.choice(patterns).format(rng.choice(objects)))
+
+
+def make_declarations(rng: random.Random, count: int) -> list[dict]:
+    """Messy declarations: one activity (most), two activities (label: either one), or a vague text."""
+    sections = list(SECTIONS)
+    rows = []
+    for _ in range(count):
+        section = rng.choice(sections)
+        kind = rng.random()
+        if kind < 0.05:
+            text = rng.choice(VAGUE)
+        elif kind < 0.17:
+            other = rng.choice([s for s in sections if s != section])
+            first, second = (section, other) if rng.random() < 0.6 else (other, section)
+            text = f"{_description(rng, first)} et {_core(rng, second)}"
+        else:
+            text = _description(rng, section)
+        rows.append({"description": _noisy(rng, text), "section": section})
+    return rows
+
+
+def write_declarations() -> None:
+    rng = random.Random(NOISY_SEED)
+    rows = make_declarations(rng, NOISY_TRAIN + NOISY_TEST)
+    samples = {"apprentissage": rows[:NOISY_TRAIN], "test": rows[NOISY_TRAIN:]}
+    for assignment in NOISY_ASSIGNMENTS:
+        folder = COURSE / "source" / assignment / "data"
+        folder.mkdir(parents=True, exist_ok=True)
+        start = 1
+        for name, sample in samples.items():
+            path = folder / f"declarations_{name}.csv"
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                writer = csv.DictWriter(out, fieldnames=["identifiant", "description", "section"])
+                writer.writeheader()
+                writer.writerows({"identifiant": f"E{start + i:05d}", **row} for i, row in enumerate(sample))
+            start += len(sample)
+            print("wrote", path, f"{path.stat().st_size // 1024} KB")
+
+
 def main() -> None:
     corpus = make_corpus(random.Random(SEED))
     for assignment in ASSIGNMENTS:
@@ -123,6 +226,7 @@ def main() -> None:
             writer.writerows(corpus)
         (folder / "mots_vides_fr.txt").write_text("\n".join(sorted(set(STOP_WORDS))) + "\n", encoding="utf-8")
         print("wrote", folder, f"{(folder / 'activites.csv').stat().st_size // 1024} KB")
+    write_declarations()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (HTML page text below is kept as it is served)
-"""Writes the small invented website both webscraping assignments scrape (served on 127.0.0.1 by the notebooks).
+"""Writes the small invented website the first two webscraping assignments scrape (served on 127.0.0.1).
 
 Run: python courses/webscraping/tools/build_site.py. The figures are invented, generated from a fixed seed.
 """
@@ -62,11 +62,13 @@ def build(rng: random.Random) -> dict[str, str]:
       <ul>
         <li><a href="population.html">Population par département</a></li>
         <li><a href="prix.html">Prix moyens par région</a></li>
-        <li><a href="publications/page-1.html">Publications</a></li>
+        <li><a href="publications/liste.html">Publications</a></li>
+        <li><a href="communiques/liste.html">Communiqués</a></li>
         <li><a href="archives.html">Archives</a></li>
       </ul>
     </nav>
-    <p class="note">Un espace est réservé aux agents : <a href="prive/index.html">espace privé</a>.</p>""")
+    <p class="note">Un espace est réservé aux agents : <a href="prive/index.html">espace privé</a>.</p>
+    <p class="note">Nos partenaires : <a href="http://127.0.0.1:9/partenaire.html">site d'un partenaire</a>.</p>""")
 
     rows = []
     for code, nom, region in DEPARTEMENTS:
@@ -103,30 +105,35 @@ def build(rng: random.Random) -> dict[str, str]:
       </tbody>
     </table>""")
 
-    sizes = [8, 8, 6]
-    numero = 0
-    for index, size in enumerate(sizes, start=1):
-        articles = []
-        for _ in range(size):
-            numero += 1
-            titre = f"{rng.choice(SUJETS)} {rng.choice(QUALIFICATIFS)}"
-            # Two publications a month, newest first: the odd one late in the month, the even one early.
-            day = rng.randrange(15, 28) if numero % 2 else rng.randrange(1, 14)
-            date = f"2024-{12 - (numero - 1) // 2:02d}-{day:02d}"
-            theme = rng.choice(THEMES)
-            articles.append(f"""    <article class="publication">
+    # Two paginated series. Page addresses carry a random token: the only way from one page to the next
+    # is the rel="next" link (the learners' crawler is graded on both series, and on how it gets there).
+    for dossier, sizes, theme_titre in [("publications", [7, 8, 8, 6], "Publications"),
+                                        ("communiques", [5, 6, 4], "Communiqués")]:
+        names = ["liste.html"] + [f"suite-{rng.getrandbits(24):06x}.html" for _ in sizes[1:]]
+        numero = 0
+        for index, size in enumerate(sizes):
+            articles = []
+            for _ in range(size):
+                numero += 1
+                titre = f"{rng.choice(SUJETS)} {rng.choice(QUALIFICATIFS)}"
+                # Three publications a month, newest first: late, mid and early in the month.
+                day = rng.randrange(*[(1, 10), (20, 29), (10, 20)][numero % 3])
+                annee = 2024 if dossier == "publications" else 2023
+                date = f"{annee}-{12 - (numero - 1) // 3:02d}-{day:02d}"
+                theme = rng.choice(THEMES)
+                articles.append(f"""    <article class="publication">
       <h2>{titre}</h2>
       <p class="meta">Publié le <span class="date">{date}</span> · thème <span class="theme">{theme}</span></p>
     </article>""")
-        nav = []
-        if index > 1:
-            nav.append(f'<a rel="prev" href="page-{index - 1}.html">Page précédente</a>')
-        nav.append(f"<span>Page {index} sur {len(sizes)}</span>")
-        if index < len(sizes):
-            nav.append(f'<a rel="next" href="page-{index + 1}.html">Page suivante</a>')
-        body = "\n".join(articles) + f"""
+            nav = []
+            if index > 0:
+                nav.append(f'<a rel="prev" href="{names[index - 1]}">Page précédente</a>')
+            nav.append(f"<span>Page {index + 1}</span>")
+            if index < len(sizes) - 1:
+                nav.append(f'<a rel="next" href="{names[index + 1]}">Page suivante</a>')
+            body = "\n".join(articles) + f"""
     <nav class="pagination">{" ".join(nav)}</nav>"""
-        files[f"publications/page-{index}.html"] = page(f"Publications (page {index})", body, root="../")
+            files[f"{dossier}/{names[index]}"] = page(f"{theme_titre} (page {index + 1})", body, root="../")
 
     files["prive/index.html"] = page("Espace privé", """    <p>Cet espace est réservé aux agents de l'observatoire. Les robots n'ont rien à faire ici.</p>
     <p><a href="fichiers.html">Fichiers internes</a></p>""", root="../")

@@ -319,6 +319,8 @@ class GradingService:
                 self.challenges[challenge_id].closed_at = closed_at.replace(tzinfo=UTC)
         self.scorer = challenges.Scorer(settings, self.store, self.challenges)
         self.hub_auth = HubOAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
+        self.publications: dict = {}  # course id -> its latest Publication (publishing.py)
+        self.tasks: set = set()  # background work the service keeps a reference to
 
     def app(self) -> web.Application:
         p = self.prefix

@@ -22,6 +22,7 @@ from ..catalogue import Course
 from ..names import TRAINER_SCOPE
 from ..settings import Settings
 from ..web import ServicePage, hub_api
+from . import publishing
 from .feedback import FEEDBACK_CSP, with_trainer_grades
 from .report import Learner, course_report, to_csv
 from .store import DONE, Submission
@@ -165,10 +166,41 @@ class ManualGrading(TrainerPage):
         self.redirect(f"{self.service.prefix}trainers/grading/{sub.id}?ok={grade_id}")
 
 
+class CoursePublish(TrainerPage):
+    """Publish the course from the trainer's working copy (`~/sources/<course>`), checked first."""
+
+    def job(self, course_id: str):
+        return self.service.publications.get(course_id)
+
+    @web.authenticated
+    async def get(self, course_id: str):
+        course = self.course_or_404(course_id)
+        self.render_page("trainer_publish.html", course=course, job=self.job(course_id), states=publishing,
+                         sources=f"~/{publishing.workcopy.SOURCES}/{course.id}",
+                         cluster=self.service.settings.spawner.backend == "kubernetes")
+
+    @web.authenticated
+    async def post(self, course_id: str):
+        self.course_or_404(course_id)
+        if self.service.settings.spawner.backend == "kubernetes":
+            raise web.HTTPError(400, "Sur Kubernetes, les sources des cours passent par Git (voir le README).")
+        running = self.job(course_id)
+        if running is not None and running.state == publishing.RUNNING:
+            raise web.HTTPError(409, f"Une publication de ce cours est déjà en cours ({running.user}).")
+        job = publishing.Publication(course_id, self.current_user["name"])
+        self.service.publications[course_id] = job
+        task = asyncio.create_task(publishing.publish(self.service.settings, self.service.courses, job))
+        self.service.tasks.add(task)
+        task.add_done_callback(self.service.tasks.discard)
+        log.info("%s publishes course %s", job.user, course_id)
+        self.redirect(f"{self.service.prefix}trainers/courses/{course_id}/publish")
+
+
 def routes(prefix: str) -> list[tuple]:
     p = prefix + "trainers/"
     return [
         (p, Overview),
+        (p + r"courses/([\w-]+)/publish", CoursePublish),
         (p + r"courses/([\w-]+)(\.csv)?", CourseDashboard),
         (p + r"feedback/(\d+)", LearnerFeedback),
         (p + r"grading/(\d+)", ManualGrading),

@@ -184,6 +184,15 @@ def _share_readable(root: Path, gid: int) -> None:
         os.chmod(path, (mode & 0o700) | 0o050 if path.is_dir() else (mode & 0o700) | 0o040)
 
 
+def share_with_platform(root: Path) -> None:
+    """A folder put in the course sources after `up` (a published course): as `lock_down` leaves them."""
+    try:
+        gid = grp.getgrnam(PLATFORM_USER).gr_gid
+    except KeyError:
+        return  # no platform account: `up` did not lock this machine down
+    _share_readable(root, gid)
+
+
 def remove_under(homes_dir: Path) -> list[str]:
     """Delete the learner accounts whose home lies in `homes_dir` (their homes stay): for tests and
     for decommissioning a data folder. Returns the names removed."""

@@ -29,6 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..courses import workcopy
 from ..settings import Settings, load
 from . import accounts
 
@@ -77,12 +78,14 @@ class Helper:
     def home(self, name: str) -> Path:
         return self.settings.homes_dir / name
 
-    async def as_learner(self, account: pwd.struct_passwd, *cmd: str, env: dict | None = None) -> str:
+    async def as_learner(self, account: pwd.struct_passwd, *cmd: str, env: dict | None = None,
+                         stdin: bytes | None = None) -> str:
         env = env or {"PATH": "/usr/bin:/bin", "HOME": account.pw_dir}
         proc = await asyncio.create_subprocess_exec(
             *cmd, preexec_fn=accounts.becoming(account), cwd=account.pw_dir, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        out, _ = await proc.communicate()
+            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate(stdin)
         if proc.returncode:
             raise RuntimeError(f"{cmd[0]} as {account.pw_name} failed: {out.decode(errors='replace')[-300:]}")
         return out.decode(errors="replace")
@@ -106,6 +109,10 @@ class Helper:
         for team in teams:
             await self.as_learner(account, "ln", "-sfn", str(self.settings.teams_dir / team),
                                   str(Path(account.pw_dir) / team))
+        if request.get("trainer") is True:  # the hub says who trainers are, as it does for everything else
+            sources = await asyncio.to_thread(workcopy.pack, self.settings.courses_dir)
+            await self.as_learner(account, sys.executable, "-m", "autoformation.courses.workcopy", "receive",
+                                  str(Path(account.pw_dir) / workcopy.SOURCES), stdin=sources)
         return {"material": report.strip()[-500:]}
 
     async def spawn(self, request: dict) -> dict:

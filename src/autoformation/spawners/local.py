@@ -21,6 +21,7 @@ from jupyterhub.utils import random_port
 from traitlets import Bool, Integer, List, Unicode
 
 from .. import material
+from ..courses import workcopy
 from ..settings import PROJECT_ROOT
 from . import accounts, helper
 from .admission import START_TIMEOUT_WITH_QUEUE, QueuedStarts
@@ -55,6 +56,7 @@ class HelperSpawner(SimpleLocalProcessSpawner):
 
 class LocalLearnerSpawner(QueuedStarts, HelperSpawner):
     release_dir = Unicode(config=True, help="Released course material to sync into the learner's home.")
+    courses_dir = Unicode("", config=True, help="Course sources: trainers get a working copy in ~/sources.")
     staff_groups = List(Unicode(), config=True, help="Groups whose servers keep nbgrader's trainer tools.")
     teams_dir = Unicode(config=True, help="Where Funathon teams' shared folders are.")
     team_prefix = Unicode("equipe-", config=True, help="Groups whose name starts with it are Funathon teams.")
@@ -65,20 +67,40 @@ class LocalLearnerSpawner(QueuedStarts, HelperSpawner):
     def system_user(self) -> str:
         return accounts.system_name(self.user.name)
 
+    @property
+    def staff(self) -> bool:
+        return bool({g.name for g in self.user.groups} & set(self.staff_groups))
+
     async def prepare(self) -> None:
         teams = sorted(g.name for g in self.user.groups if g.name.startswith(self.team_prefix))
         if self.helper_socket:
-            done = await helper.call(self.helper_socket, {"action": "prepare", "user": self.user.name, "teams": teams})
+            done = await helper.call(self.helper_socket, {"action": "prepare", "user": self.user.name, "teams": teams,
+                                                          "trainer": self.staff})
             self.log.info("material for %s: %s", self.user.name, done["material"])
-        elif self.accounts:
+            return
+        if self.accounts:
             await asyncio.to_thread(accounts.ensure, self.user.name, Path(self.home_dir))
             await asyncio.to_thread(self._join_teams, teams)
             await self._sync_as_learner()
             await self._link_teams_as_learner(teams)
         else:
             report = await asyncio.to_thread(material.sync, self.release_dir, self.home_dir)
-            self.log.info("material for %s: %d new, %d updated, %d kept",
-                          self.user.name, len(report.copied), len(report.updated), len(report.kept))
+            self.log.info("material for %s: %d new, %d updated, %d merged, %d kept", self.user.name,
+                          len(report.copied), len(report.updated), len(report.merged), len(report.kept))
+        if self.staff and self.courses_dir:
+            await self._receive_sources()
+
+    async def _receive_sources(self) -> None:
+        """Trainers: a working copy of the course sources in ~/sources (workcopy.py), written as them."""
+        data = await asyncio.to_thread(workcopy.pack, Path(self.courses_dir))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "autoformation.courses.workcopy", "receive",
+            str(Path(self.home_dir) / workcopy.SOURCES),
+            preexec_fn=set_user_setuid(self.system_user) if self.accounts else None,
+            env={"PATH": "/usr/bin:/bin", "HOME": self.home_dir},
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate(data)
+        self.log.info("sources for %s: %s", self.user.name, out.decode(errors="replace").strip()[-300:])
 
     def _join_teams(self, teams: list[str]) -> None:
         groups = [accounts.ensure_team_folder(team, Path(self.teams_dir))[1] for team in teams]
@@ -138,6 +160,7 @@ def configure_local(c, settings, courses) -> None:
     c.JupyterHub.spawner_class = LocalLearnerSpawner
     c.LocalLearnerSpawner.home_dir_template = str(settings.homes_dir / "{username}")
     c.LocalLearnerSpawner.release_dir = str(settings.release_dir)
+    c.LocalLearnerSpawner.courses_dir = str(settings.courses_dir)
     c.LocalLearnerSpawner.teams_dir = str(settings.teams_dir)
     c.LocalLearnerSpawner.team_prefix = settings.challenges.team_prefix
     c.LocalLearnerSpawner.staff_groups = [settings.groups.trainers, settings.groups.admins]
