@@ -50,12 +50,14 @@ def save(page) -> None:
 
 
 def edit_markdown(page, index: int, text: str) -> None:
-    cell(page, index).dblclick()
+    cell(page, index).locator(".jp-MarkdownOutput").dblclick()  # a rendered text cell opens its editor
     editor = cell(page, index).locator(".cm-content")
+    expect(editor).to_be_visible()
     editor.click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(text)
     page.keyboard.press("Shift+Enter")  # rendered again
+    expect(cell(page, index).locator(".jp-MarkdownOutput")).to_contain_text(text.splitlines()[0].lstrip("# "))
 
 
 def publish(page, platform) -> str:
@@ -90,7 +92,7 @@ def test_trainer_edits_in_jupyterlab_publishes_and_learners_keep_their_answers(p
     set_cell(claire, 3, BROKEN_TESTS)
     save(claire)
     assert publish(claire, platform) == "failed"
-    expect(claire.locator("#log")).to_contain_text("the solution scores 0")
+    expect(claire.locator("#log")).to_contain_text("cell 'test_somme': raises AssertionError: Nouvel indice")
     screenshot(claire, "trainer-publish-failed")
     release = platform.data_dir / "release" / NOTEBOOK
     assert "version 2" not in release.read_text()  # learners still get the previous version
@@ -98,7 +100,8 @@ def test_trainer_edits_in_jupyterlab_publishes_and_learners_keep_their_answers(p
     open_notebook(claire, platform, "claire", SOURCE)
     set_cell(claire, 3, NEW_TESTS)
     save(claire)
-    assert publish(claire, platform) == "published"
+    state = publish(claire, platform)
+    assert state == "published", claire.locator("#log").inner_text()
     screenshot(claire, "trainer-published")
     source = json.loads((platform.root / "courses" / "mini" / "source" / "01-bases" / "01-bases.ipynb").read_text())
     assert "Nouvel indice" in "".join(source["cells"][3]["source"])  # the platform's sources are hers

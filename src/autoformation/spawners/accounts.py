@@ -184,6 +184,13 @@ def _share_readable(root: Path, gid: int) -> None:
         os.chmod(path, (mode & 0o700) | 0o050 if path.is_dir() else (mode & 0o700) | 0o040)
 
 
+def open_release(release_dir: Path) -> None:
+    """The released material is readable by every account: learners sync it into their homes as themselves."""
+    if release_dir.exists():
+        for path in _tree(release_dir):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+
 def share_with_platform(root: Path) -> None:
     """A folder put in the course sources after `up` (a published course): as `lock_down` leaves them."""
     try:
@@ -236,9 +243,7 @@ def lock_down(settings, project_root: Path) -> None:
     os.chmod(data, 0o711)  # traverse only: learners reach their home and the release, list nothing
     settings.homes_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.homes_dir, 0o711)
-    if settings.release_dir.exists():
-        for path in _tree(settings.release_dir):  # learners sync it into their homes as themselves
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    open_release(settings.release_dir)
     if settings.teams_dir.exists():  # traverse only; each team's folder is its group's (2770)
         os.chmod(settings.teams_dir, 0o711)
     for child in data.iterdir():
