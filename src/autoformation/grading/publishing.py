@@ -70,7 +70,9 @@ async def publish(settings: Settings, courses: dict[str, Course], job: Publicati
 
         async def follow() -> None:
             async for line in proc.stderr:
-                job.log = (job.log + line.decode(errors="replace").replace("\r", "\n"))[-20_000:]
+                text = line.decode(errors="replace").replace("\r", "\n")
+                text = "".join(t for t in text.splitlines(keepends=True) if "[IPKernelApp] WARNING" not in t)
+                job.log = (job.log + text)[-20_000:]
 
         data, _ = await asyncio.gather(proc.stdout.read(), follow())
         if await proc.wait() != 0 or not data:
