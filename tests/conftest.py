@@ -249,3 +249,11 @@ def write_realm(root: Path, users: dict[str, list[str]]) -> Path:
     path = root / "realm.json"
     path.write_text(json.dumps(realm))
     return path
+
+
+def notebook_points(notebook: Path) -> tuple[float, float]:
+    """(points graded automatically, points a trainer grades) of a course notebook: tests follow the course."""
+    from autoformation.notebooks import notebook_exercises
+
+    found = notebook_exercises(notebook)
+    return sum(e.points for e in found if not e.manual), sum(e.points for e in found if e.manual)

@@ -21,7 +21,7 @@ from autoformation.book import downloads
 from autoformation.settings import load
 from autoformation.sspcloud import export
 
-from .conftest import ROOT, api_token, start_platform
+from .conftest import ROOT, api_token, notebook_points, start_platform
 from .test_images import built, engine, release  # noqa: F401 (fixtures: the ml image, built once)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -96,7 +96,9 @@ def test_the_init_script_brings_a_chapter_and_the_learner_submits_from_outside(e
                             env=[f"AUTOFORMATION_TOKEN={token}"])
         assert graded.returncode == 0, graded.stdout + graded.stderr
         assert "Votre notebook a été corrigé." in graded.stdout, graded.stdout
-        assert "Score : 0 / 12" in graded.stdout  # the learner version, untouched: nothing solved yet
+        auto, manual = notebook_points(ROOT / "courses" / "ml" / "source" / "01-premiers-modeles" /
+                                       "01-premiers-modeles.ipynb")
+        assert f"Score : 0 / {auto + manual:g}" in graded.stdout  # the learner version, untouched: nothing solved
     finally:
         engine.run("rm", "--force", name, check=False)
         platform.stop()

@@ -120,7 +120,7 @@ def test_the_grading_service_grades_in_a_pod_when_set_to(cluster, built, tmp_pat
     result = grade_submission(course, "01-premiers-modeles", SOURCE.name, "alice", SOURCE.read_bytes(), url, LIMITS,
                               sandbox)
     assert (result.status, result.score) == ("graded", result.max_score - 2), result.message  # free text: trainer
-    assert "Bravo" in result.feedback_html and cluster.pods == {} and cluster.secrets == {}
+    assert "Premières vérifications réussies" in result.feedback_html and cluster.pods == {} and cluster.secrets == {}
 
 
 def test_a_challenge_is_scored_in_a_pod_with_its_hidden_labels_shipped_not_in_the_image(cluster, built, tmp_path,

@@ -66,4 +66,4 @@ def test_grading_service_grades_in_the_course_image_when_set_to(engine, built, t
     result = grade_submission(course, "01-premiers-modeles", SOURCE.name, "alice", SOURCE.read_bytes(), url, LIMITS,
                               sandbox)
     assert (result.status, result.score) == ("graded", result.max_score - 2), result.message  # free text: trainer
-    assert "Bravo" in result.feedback_html
+    assert "Premières vérifications réussies" in result.feedback_html
