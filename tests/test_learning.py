@@ -81,7 +81,7 @@ def test_learner_checks_submits_and_sees_progress(platform, page, browser):
     set_cell(page, 5, RIGHT)
     run_cell(page, 5)
     run_cell(page, 6)
-    expect(output).to_contain_text("Bravo, c'est juste !", timeout=60_000)
+    expect(output).to_contain_text("Premières vérifications réussies", timeout=60_000)
     screenshot(page, "self-check-passes")
 
     # Submit from JupyterLab: the button saves, sends, and shows the result when graded.
@@ -95,7 +95,7 @@ def test_learner_checks_submits_and_sees_progress(platform, page, browser):
         dialog.get_by_role("link", name="Voir la correction").click()
     feedback = feedback_tab.value
     expect(feedback.locator("body")).to_contain_text(re.compile(r"Note : 1 / \d+"))
-    expect(feedback.locator("body")).to_contain_text("Bravo, c'est juste !")  # her passing check, as graded
+    expect(feedback.locator("body")).to_contain_text("Premières vérifications réussies")  # her check, as graded
     assert "BEGIN HIDDEN TESTS" not in feedback.content()
     screenshot(feedback, "feedback")
     feedback.close()
