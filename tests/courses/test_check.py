@@ -124,7 +124,7 @@ def test_an_exercise_that_needs_the_previous_answer_is_named(project, capsys):
     project.edit(4, source="# (plus de point d'étape)")
     status, output = run_check(project, capsys)
     assert status == 1
-    assert (f"{WHERE}, cell 'test_moyenne': 0/1 in the run with exercises left blank (last one before it: 'somme'): "
+    assert (f"{WHERE}, cell 'test_moyenne': 0/1 when exercise(s) 'somme' are left blank: "
             "each exercise must be gradable on its own") in output
 
 
@@ -166,3 +166,14 @@ def test_hidden_test_leaking_into_release_fails(project, capsys):
     status, output = run_check(project, capsys)
     assert status == 1
     assert f"{WHERE}, release cell 'test_somme': hidden-test text left in the learner version" in output
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 9, 17])
+def test_blank_runs_see_every_dependency_in_few_runs(count):
+    from autoformation.courses.checking import blank_sets
+
+    sets = blank_sets(count)
+    # for every exercise j and every other exercise i, a run leaves i blank and keeps j
+    assert all(any(i in s and j not in s for s in sets) for i in range(count) for j in range(count) if i != j)
+    assert all(any(i in s for s in sets) for i in range(count))
+    assert len(sets) <= max(2, 2 * (count - 1).bit_length())

@@ -213,11 +213,25 @@ def _variant(source, replace: dict[int, str]):
     return nb
 
 
+def blank_sets(count: int) -> list[list[int]]:
+    """Sets of exercise numbers to leave blank together, by the bits of each number: for any two
+    exercises, some set holds the first and not the second (every dependency is seen), in 2·log2(n) runs
+    instead of n."""
+    sets = []
+    for bit in range(max(1, (count - 1).bit_length())):
+        for value in (1, 0):
+            numbers = [n for n in range(count) if (n >> bit) & 1 == value]
+            if numbers and (len(numbers) < count or count == 1):
+                sets.append(numbers)
+    return sets
+
+
 def variant_problems(job: NotebookJob, source, release) -> list[str]:
     """Each exercise on its own, and the trainer's wrong answers, graded by the platform's grader.
 
-    Runs are batched (a run per round, not per exercise): exercises left blank one in two (then the
-    others), then every exercise's first wrong answer at once, then every second one... In each run a
+    Runs are batched (a run per round, not per exercise): sets of exercises left blank (chosen so that
+    every exercise is blank in some run where any other is not), then every exercise's first wrong answer
+    at once, then every second one... In each run a
     blank or wrong exercise must score 0 on its test cells (or on those its wrong answer lists in
     `fails`; its other parts are not judged), and every other exercise keeps full marks: no exercise
     depends on another's answer.
@@ -225,12 +239,11 @@ def variant_problems(job: NotebookJob, source, release) -> list[str]:
     exercises = autograded_exercises(source.cells)
     released = {grade_id(c): c.source for c in release.cells if grade_id(c)}
     rounds: list[Round] = []
-    for parity in (0, 1):
-        blank = [e for n, e in enumerate(exercises) if n % 2 == parity]
-        if blank:
-            rounds.append(Round("left blank", {i: released.get(grade_id(source.cells[i]), "")
-                                               for e in blank for i in e.solutions},
-                                {t: (e, "left blank") for e in blank for t in e.tests}))
+    for numbers in blank_sets(len(exercises)):
+        blank = [exercises[n] for n in numbers]
+        rounds.append(Round("left blank", {i: released.get(grade_id(source.cells[i]), "")
+                                           for e in blank for i in e.solutions},
+                            {t: (e, "left blank") for e in blank for t in e.tests}))
     variants = {e.name: [(i, w) for i in e.solutions for w in wrong_answers(source.cells[i])] for e in exercises}
     for k in range(max((len(v) for v in variants.values()), default=0)):
         run = Round(f"wrong answers #{k + 1}", {}, {})
@@ -273,9 +286,9 @@ class Round:
                                 f"'{name}', not 0 (its tests let a wrong or lazy answer pass)")
             elif exercise is None and scores[name] != full:
                 before = [e.name for e in exercises if any(i in self.replace and i < index for i in e.solutions)]
-                problems.append(f"{where}, cell '{name}': {scores[name]:g}/{full:g} in the run with exercises "
-                                f"{self.label} (last one before it: '{before[-1] if before else '?'}'): each exercise "
-                                "must be gradable on its own (a checkpoint cell after the exercise it needs)")
+                problems.append(f"{where}, cell '{name}': {scores[name]:g}/{full:g} when exercise(s) "
+                                f"{', '.join(repr(b) for b in before) or '?'} are {self.label.split(' #')[0]}: each "
+                                "exercise must be gradable on its own (a checkpoint cell after the exercise it needs)")
         return problems
 def check_notebook(job: NotebookJob) -> NotebookResult:
     """All checks of one notebook (runs in a worker process)."""
