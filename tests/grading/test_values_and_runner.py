@@ -135,3 +135,13 @@ def test_learner_values_are_read_again_after_learner_code_ran():
 def test_names_a_visible_test_binds_are_shared():
     assert runner.assigned_names("a = 1\nb, (c, d) = f()\nx += 1\nfor i in y: z = 2") == ["a", "b", "c", "d", "x"]
     assert runner.split_test("v\n### BEGIN HIDDEN TESTS\nh\n### END HIDDEN TESTS\nw") == ("v\nw", "h")
+
+
+def test_numpy_text_travels_and_an_oversized_one_is_refused():
+    import numpy as np
+
+    for value in (np.str_("bœuf"), np.array(["a", "bb"]), list(np.random.default_rng(0).choice(["a", "b"], 3))):
+        back = values.decode(values.encode(value, None), None)
+        assert type(back) is type(value) and (list(np.atleast_1d(back)) == list(np.atleast_1d(value)))
+    with pytest.raises(ValueError, match="too large"):
+        values.decode({"t": "ndarray", "dtype": "<U9999", "shape": [200_000], "v": ["a"] * 200_000}, None)

@@ -18,7 +18,7 @@ import re
 MAX_DEPTH = 60
 MAX_ITEMS = 2_000_000
 DTYPES = re.compile(r"^(bool|u?int(8|16|32|64)|float(16|32|64)|complex(64|128)|object|str|string|category|"
-                    r"datetime64\[(ns|us|ms|s)\]|timedelta64\[(ns|us|ms|s)\])$")
+                    r"datetime64\[(ns|us|ms|s)\]|timedelta64\[(ns|us|ms|s)\]|[<>=|]?U[0-9]{1,4})$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -260,6 +260,8 @@ def _decode_numeric(tag, data, v, resolve, depth):
         values = decode(v, resolve, depth + 1)
         if type(values) is not list or math.prod(shape) != len(values):
             raise ValueError("ndarray: size does not match its shape")
+        if np.dtype(dtype).itemsize * len(values) > MAX_ITEMS * 16:  # fixed-width text: bounded memory
+            raise ValueError("ndarray: too large")
         array = np.empty(len(values), dtype=object)
         array[:] = values
         return array.astype(dtype).reshape(shape)
