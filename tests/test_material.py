@@ -82,24 +82,26 @@ def test_a_new_release_of_a_notebook_the_learner_worked_on_keeps_their_answers_a
     lesson = _cell("intro", "# Leçon v1", "markdown", locked=True)
     answer = _cell("ex1", "raise NotImplementedError()", solution=True)
     tests = _cell("ex1-tests", "assert x == 1", grade=True, locked=True, points=1)
-    release(src, {"ml/01/a.ipynb": _nb(lesson, answer, tests)})
+    old_example = _cell("lecon-02", "print('exemple')", locked=True)  # renamed by the trainer below
+    release(src, {"ml/01/a.ipynb": _nb(lesson, old_example, answer, tests)})
     sync(src, home)
     mine = json.loads((home / "ml/01/a.ipynb").read_text())
-    mine["cells"][1]["source"] = "x = 1"
-    mine["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
-    mine["cells"].insert(2, _cell("brouillon", "print('mon essai')"))  # a cell of her own, after her answer
+    mine["cells"][2]["source"] = "x = 1"
+    mine["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    mine["cells"].insert(3, _cell("brouillon", "print('mon essai')"))  # a cell of her own, after her answer
     (home / "ml/01/a.ipynb").write_text(json.dumps(mine))
     before = (home / "ml/01/a.ipynb").read_text()
     # the trainer fixes a typo in the lesson and changes the test
-    release(src, {"ml/01/a.ipynb": _nb(_cell("intro", "# Leçon v2", "markdown", locked=True), answer,
+    release(src, {"ml/01/a.ipynb": _nb(_cell("intro", "# Leçon v2", "markdown", locked=True),
+                                        _cell("exemple-affichage", "print('exemple')", locked=True), answer,
                                         _cell("ex1-tests", "assert x == 1 and x > 0", grade=True, locked=True,
                                               points=1))}, version="2")
     report = sync(src, home)
     assert report.merged == ["ml/01/a.ipynb"] and report.kept == []
     merged = json.loads((home / "ml/01/a.ipynb").read_text())
-    assert [c["source"] for c in merged["cells"]] == ["# Leçon v2", "x = 1", "print('mon essai')",
-                                                     "assert x == 1 and x > 0"]
-    assert merged["cells"][1]["outputs"][0]["text"] == "1\n"
+    assert [c["source"] for c in merged["cells"]] == ["# Leçon v2", "print('exemple')", "x = 1",
+                                                     "print('mon essai')", "assert x == 1 and x > 0"]
+    assert merged["cells"][2]["outputs"][0]["text"] == "1\n"
     (backup,) = (home / ".autoformation" / "backups" / "ml" / "01").iterdir()
     assert backup.read_text() == before  # her file as it was, in case
     # restarting with the same release changes nothing more

@@ -76,8 +76,9 @@ def merge_notebooks(release: dict, learner: dict) -> dict:
         if _key(cell) in known:
             anchor = _key(cell)
             continue
-        if _is_answer(cell):
-            continue  # an answer to an exercise the trainer removed: in the backup
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if any(meta.get(k) for k in ("solution", "grade", "locked", "task")):
+            continue  # the trainer's cell, renamed or removed since (an old answer stays in the backup)
         at = next((i + 1 for i, c in enumerate(cells) if _key(c) == anchor), 0 if anchor is None else len(cells))
         cells.insert(at, cell)
         anchor = _key(cell) or anchor
