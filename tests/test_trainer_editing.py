@@ -76,6 +76,11 @@ def test_trainer_edits_in_jupyterlab_publishes_and_learners_keep_their_answers(p
     open_notebook(alice, platform, "alice", NOTEBOOK)
     set_cell(alice, 2, "total = sum(valeurs)  # ma réponse")
     save(alice)
+    # A learner has no working copy of the sources, and cannot publish (nor see the page).
+    assert not (platform.data_dir / "homes" / "alice" / "sources").exists()
+    publish_url = f"{platform.url}/services/grading/trainers/courses/mini/publish"
+    assert alice.request.get(publish_url).status == 403
+    assert alice.request.post(publish_url, max_redirects=0).status == 403
     alice.goto(f"{platform.url}/hub/home")
     alice.locator("#stop").click()
     expect(alice.locator("#stop")).to_be_hidden(timeout=60_000)
