@@ -32,6 +32,10 @@ def test_home_page_is_the_catalogue(platform, page):
     expect(card).to_contain_text("Cours de démonstration")
     expect(card).to_contain_text("Calculer une moyenne")
     expect(card.locator(".progress-label")).to_contain_text("Pas commencé · 0 %")
+    # exercises passed per level (the demo's test_compter is "intermédiaire", the others "débutant")
+    expect(card.locator(".levels [data-level='intermédiaire']")).to_have_text("intermédiaire 0/1")
+    expect(card.locator(".levels [data-level='débutant']")).to_contain_text("débutant 0/")
+    expect(card.locator(".levels [data-level='expert']")).to_have_count(0)
     expect(card.get_by_role("link", name="Commencer")).to_have_attribute("href", "/services/grading/courses/demo")
     expect(page.locator("#trainer-area")).to_have_count(0)  # learners do not see the trainers' area
     # The hub's navigation bar speaks French and leads to her own pages.

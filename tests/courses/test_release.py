@@ -14,7 +14,14 @@ def test_release_writes_learner_versions_without_solutions(project, capsys):
     files = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert files == ["01-bases/01-bases.ipynb", "01-bases/data/valeurs.csv", "release.json"]
     notebook = (target / "01-bases/01-bases.ipynb").read_text()
-    assert "total = sum(valeurs)" not in notebook and "La somme vaut six" not in notebook
+    cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in json.loads(notebook)["cells"]}
+    # the answer is nowhere but in the checkpoint after the exercise (a locked cell, there on purpose)
+    assert "total = sum(valeurs)" not in "".join("".join(c["source"]) for k, c in cells.items()
+                                                 if k != "point-etape-somme")
+    assert "La somme vaut six" not in notebook
+    # the trainer's wrong answers stay with the trainer; an exercise's level goes with it
+    assert "wrong" not in notebook and "compte les valeurs" not in notebook
+    assert cells["test_moyenne"]["metadata"]["autoformation"] == {"level": "intermédiaire"}
     assert "HIDDEN" not in notebook and "isinstance(total, int)" not in notebook
     assert "# VOTRE CODE ICI" in notebook and "VOTRE RÉPONSE ICI" in notebook
     manifest = json.loads((target / "release.json").read_text())
@@ -33,7 +40,7 @@ def test_release_writes_learner_versions_without_solutions(project, capsys):
 def test_list_counts_exercises_and_points(project, capsys):
     assert command.main(["--config", str(project.settings), "list"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "01-bases" in x)
-    assert line.split() == ["01-bases", "1", "1", "3"]
+    assert line.split() == ["01-bases", "2", "1", "4"]
 
 
 def test_unknown_course_is_named(project, capsys):

@@ -24,6 +24,16 @@ def source_hash(course: Course, version: str) -> str:
     return hashlib.sha256(json.dumps([CHECKER_VERSION, version, trees]).encode()).hexdigest()
 
 
+def strip_wrong_answers(path: Path) -> None:
+    """The trainer's wrong answers (`metadata.autoformation.wrong`) are for `courses check`, not for learners."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        about = (cell.get("metadata") or {}).get("autoformation")
+        if isinstance(about, dict) and about.pop("wrong", None) is not None and not about:
+            del cell["metadata"]["autoformation"]
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 def release_course(course: Course, release_dir: Path, version: str, force: bool = False) -> bool:
     """Generate and write `release_dir/<course>/`; False when it was already up to date."""
     from nbgrader.apps import NbGraderAPI
@@ -42,6 +52,8 @@ def release_course(course: Course, release_dir: Path, version: str, force: bool 
         for assignment in course.assignments:
             shutil.copytree(assignment.source_dir, root / "source" / assignment.id,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            for notebook in (root / "source" / assignment.id).rglob("*.ipynb"):
+                strip_wrong_answers(notebook)
             result = api.generate_assignment(assignment.id, force=True, create=True)
             if not result.get("success"):
                 raise RuntimeError(f"{course.id}/{assignment.id}: nbgrader generate_assignment failed: "
