@@ -14,10 +14,11 @@ from pathlib import Path
 import nbformat
 
 from ..notebooks import MARKERS, grade_id, hash_tree, is_autograder_test, nbgrader_meta
+from ..settings import Grading
 from .authoring import autograded_exercises, cell_name, lint_notebook, wrong_answers
 from .nbgrader_setup import CELL_TIMEOUT, nbgrader_config, tools_on_path
 
-CHECKER_VERSION = "3"  # bump when the checks change: invalidates the cache
+CHECKER_VERSION = "4"  # bump when the checks change: invalidates the cache
 
 
 @dataclass
@@ -150,7 +151,9 @@ def platform_scores(learner_nb, source_path: Path, cell_timeout: int, sandbox=No
     for cell in nb.cells:
         if grade_id(cell) in tests:
             cell.source = tests[grade_id(cell)].source  # hidden tests back, as nbgrader's OverwriteCells does
-    limits = executor.Limits(cell_timeout, 20 * cell_timeout, 4096, 20 * cell_timeout, 256)
+    # The grading service's memory limit (an address-space limit hides surprises: a library reserving
+    # address space ahead hangs a kernel under it); more time, as checks run many notebooks side by side.
+    limits = executor.Limits(cell_timeout, 20 * cell_timeout, Grading.memory_mb, 20 * cell_timeout, 256)
     reply = executor.run(runner_cells(nb), trainer_imports(source_path), source_path.parent, limits, sandbox=sandbox)
     if reply.get("outcome") != "done":
         raise RuntimeError(f"the platform's grader stopped: {reply.get('outcome')} at cell {reply.get('cell')} "

@@ -38,6 +38,11 @@ MIME = "application/x-autoformation-value"
 HIDDEN = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 HIDDEN_FAILURE = "Un test caché a échoué : votre réponse ne convient pas dans tous les cas."
 HIDDEN_HINT = "Un test caché a échoué : "  # + the trainer's hint
+# pandas uses pyarrow when it is installed, and pyarrow's default allocator reserves about 1 GB of address
+# space: under the sandbox's address-space limit the kernel then hangs creating its threads. The system
+# allocator reserves nothing ahead. (For the runner's own pandas too.)
+ARROW_POOL = "system"
+os.environ["ARROW_DEFAULT_MEMORY_POOL"] = ARROW_POOL
 BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 DEBUG = False
@@ -66,7 +71,8 @@ class Kernel:
         conn, _ = write_connection_file(os.path.join(runtime, "kernel.json"), transport="ipc",
                                         ip=os.path.join(runtime, "kernel-ipc"))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "LANG": "C.UTF-8",
-               "JUPYTER_RUNTIME_DIR": runtime, "MPLBACKEND": "agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+               "JUPYTER_RUNTIME_DIR": runtime, "MPLBACKEND": "agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               "ARROW_DEFAULT_MEMORY_POOL": ARROW_POOL}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", conn, "--HistoryManager.enabled=False"],
             cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
