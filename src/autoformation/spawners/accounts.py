@@ -17,9 +17,11 @@ import hashlib
 import os
 import pwd
 import re
+import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 PREFIX = "jupyter-"
@@ -207,8 +209,18 @@ def remove_under(homes_dir: Path) -> list[str]:
     removed = []
     for account in pwd.getpwall():
         if account.pw_name.startswith(PREFIX) and account.pw_dir.startswith(homes_dir):
-            with _lock:
-                _run("userdel", account.pw_name)
+            # the platform is stopped: what still runs as the account (a kernel finishing) goes first
+            if shutil.which("pkill"):
+                subprocess.run(["pkill", "-KILL", "-U", str(account.pw_uid)], check=False)
+            for attempt in range(20):
+                try:
+                    with _lock:
+                        _run("userdel", account.pw_name)
+                    break
+                except AccountError:  # "currently used by process": it is still exiting
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.25)
             removed.append(account.pw_name)
     return removed
 
