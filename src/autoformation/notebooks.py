@@ -30,6 +30,7 @@ __all__ = [
     "BEGIN_HIDDEN_TESTS", "BEGIN_SOLUTION", "END_HIDDEN_TESTS", "END_SOLUTION", "MARKERS", "MAX_NOTEBOOK_BYTES",
     "IGNORED_FOLDERS", "Exercise", "exercises", "grade_id", "hash_tree", "hidden_blocks", "hidden_hints",
     "is_autograder_test", "is_grade", "is_locked", "is_solution", "is_task", "nbgrader_meta", "notebook_exercises",
+    "platform_meta",
 ]
 
 # --- nbgrader's markers ---------------------------------------------------------------------------
@@ -81,6 +82,12 @@ def nbgrader_meta(cell: Mapping[str, Any]) -> dict:
     return (cell.get("metadata") or {}).get("nbgrader") or {}
 
 
+def platform_meta(cell: Mapping[str, Any]) -> dict:
+    """The platform's own cell metadata (`metadata.autoformation`): wrong answers, level."""
+    meta = (cell.get("metadata") or {}).get("autoformation")
+    return meta if isinstance(meta, dict) else {}
+
+
 def grade_id(cell: Mapping[str, Any]) -> str | None:
     return nbgrader_meta(cell).get("grade_id") or None
 
@@ -113,7 +120,7 @@ def exercises(nb: Mapping[str, Any]) -> tuple[Exercise, ...]:
     for cell in nb.get("cells") or []:
         meta = nbgrader_meta(cell)
         if meta.get("grade") or meta.get("task"):
-            about = (cell.get("metadata") or {}).get("autoformation") or {}
+            about = platform_meta(cell)
             found.append(Exercise(str(meta.get("grade_id") or ""), float(meta.get("points") or 0),
                                   not is_autograder_test(cell), str(about.get("level") or "débutant")))
     return tuple(found)

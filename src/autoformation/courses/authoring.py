@@ -17,6 +17,7 @@ from ..notebooks import (
     hidden_blocks,
     is_autograder_test,
     nbgrader_meta,
+    platform_meta,
 )
 from .cells import LEVELS, POSITIONAL_ID
 
@@ -44,12 +45,6 @@ def _balance(text: str, begin: str, end: str) -> str | None:
                 return f"'{end}' without a preceding '{begin}'"
             depth = 0
     return f"'{begin}' is never closed by '{end}'" if depth else None
-
-
-def platform_meta(cell: dict) -> dict:
-    """The platform's own cell metadata (`metadata.autoformation`): wrong answers, level."""
-    meta = (cell.get("metadata") or {}).get("autoformation")
-    return meta if isinstance(meta, dict) else {}
 
 
 @dataclass
